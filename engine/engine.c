@@ -1,0 +1,80 @@
+/* The public engine: a device, its pipelines and one network. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0");
+}
+
+int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
+                      NstEngine **engine)
+{
+    NstEngineOptions none = { 0 };
+    NstEngine *e;
+    int ret;
+
+    if (!engine)
+        return NST_ERR_INVALID;
+    *engine = NULL;
+    if (!model)
+        return NST_ERR_INVALID;
+    if (!options)
+        options = &none;
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return NST_ERR_NOMEM;
+    e->log.fn = options->log;
+    e->log.opaque = options->log_opaque;
+    ret = nst_vk_create(&e->vk, options->device,
+                        options->validation || env_flag("NST_VALIDATION"), &e->log);
+    if (ret >= 0)
+        ret = nst_pipelines_init(&e->pipes, &e->vk);
+    if (ret >= 0)
+        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model);
+    if (ret < 0) {
+        nst_engine_free(&e);
+        return ret;
+    }
+    *engine = e;
+    return NST_OK;
+}
+
+int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
+{
+    if (!e || !f || (unsigned)f->format >= NST_PIX_NB || f->width < 1 || f->height < 1)
+        return NST_ERR_INVALID;
+    if (!(strength >= 0.0f && strength <= 1.0f)) {
+        nst_log(&e->log, NST_LOG_ERROR, "strength %g is outside 0..1", strength);
+        return NST_ERR_INVALID;
+    }
+    if (strength == 0.0f)
+        return NST_OK; /* the input, bit-exact */
+    return nst_net_process(&e->net, f, strength);
+}
+
+const char *nst_engine_device_name(const NstEngine *e)
+{
+    return e ? e->vk.props.deviceName : "";
+}
+
+unsigned nst_engine_validation_messages(const NstEngine *e)
+{
+    return e ? e->vk.validation_messages : 0;
+}
+
+void nst_engine_free(NstEngine **pe)
+{
+    NstEngine *e = pe ? *pe : NULL;
+
+    if (!e)
+        return;
+    nst_net_free(&e->net);
+    nst_pipelines_free(&e->pipes);
+    nst_vk_destroy(&e->vk);
+    free(e);
+    *pe = NULL;
+}

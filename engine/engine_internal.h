@@ -1,0 +1,16 @@
+/* The engine's insides, for the library and its tests. */
+#ifndef NST_ENGINE_INTERNAL_H
+#define NST_ENGINE_INTERNAL_H
+
+#include "network.h"
+#include "pipelines.h"
+#include "vk.h"
+
+struct NstEngine {
+    NstLog log;
+    NstVk vk;
+    NstPipelines pipes;
+    NstNet net;
+};
+
+#endif

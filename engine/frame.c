@@ -1,0 +1,136 @@
+/* Frame packing for the staging buffer and the frame shaders' constants. */
+#include <string.h>
+
+#include "color.h"
+#include "frame.h"
+
+static void put_f(uint32_t *push, int i, float v)
+{
+    memcpy(&push[i], &v, sizeof(v));
+}
+
+int nst_frame_layout(NstPixelFormat format, int width, int height,
+                     NstFrameLayout *l)
+{
+    int cw = (width + 1) / 2, ch = (height + 1) / 2;
+    size_t off = 0;
+
+    memset(l, 0, sizeof(*l));
+    if (width < 1 || height < 1 || width > 32768 || height > 32768)
+        return NST_ERR_INVALID;
+    l->format = format;
+    l->width = width;
+    l->height = height;
+    switch (format) {
+    case NST_PIX_RGB24:
+        l->n_planes = 1; l->row_bytes[0] = 3 * width; l->rows[0] = height;
+        break;
+    case NST_PIX_RGBA:
+    case NST_PIX_BGRA:
+        l->n_planes = 1; l->row_bytes[0] = 4 * width; l->rows[0] = height;
+        break;
+    case NST_PIX_YUV444P:
+        l->n_planes = 3;
+        for (int p = 0; p < 3; p++) {
+            l->row_bytes[p] = width;
+            l->rows[p] = height;
+        }
+        break;
+    case NST_PIX_YUV420P:
+        l->n_planes = 3;
+        l->row_bytes[0] = width; l->rows[0] = height;
+        for (int p = 1; p < 3; p++) {
+            l->row_bytes[p] = cw;
+            l->rows[p] = ch;
+        }
+        break;
+    case NST_PIX_NV12:
+        l->n_planes = 2;
+        l->row_bytes[0] = width; l->rows[0] = height;
+        l->row_bytes[1] = 2 * cw; l->rows[1] = ch;
+        break;
+    default:
+        return NST_ERR_INVALID;
+    }
+    for (int p = 0; p < l->n_planes; p++) {
+        l->stride[p] = (l->row_bytes[p] + 3) & ~3;
+        l->offset[p] = off;
+        off += (size_t)l->stride[p] * (size_t)l->rows[p];
+    }
+    l->size = off;
+    return NST_OK;
+}
+
+void nst_frame_pack(const NstFrameLayout *l, const NstFrame *f, uint8_t *dst)
+{
+    for (int p = 0; p < l->n_planes; p++)
+        for (int y = 0; y < l->rows[p]; y++)
+            memcpy(dst + l->offset[p] + (size_t)y * (size_t)l->stride[p],
+                   f->data[p] + (ptrdiff_t)y * f->linesize[p], (size_t)l->row_bytes[p]);
+}
+
+void nst_frame_unpack(const NstFrameLayout *l, const uint8_t *src, const NstFrame *f)
+{
+    for (int p = 0; p < l->n_planes; p++)
+        for (int y = 0; y < l->rows[p]; y++)
+            memcpy(f->data[p] + (ptrdiff_t)y * f->linesize[p],
+                   src + l->offset[p] + (size_t)y * (size_t)l->stride[p],
+                   (size_t)l->row_bytes[p]);
+}
+
+static void put_matrix(uint32_t *push, int at, float m[3][4])
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++)
+            put_f(push, at + 4 * i + j, m[i][j]);
+}
+
+/* Layout of pix_to_tensor.comp's push block. */
+void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f,
+                       const NstModel *m, uint32_t push[NST_PUSH_WORDS])
+{
+    float yuv2rgb[3][4];
+
+    memset(push, 0, NST_PUSH_WORDS * sizeof(*push));
+    push[0] = (uint32_t)l->width;
+    push[1] = (uint32_t)l->height;
+    push[2] = (uint32_t)l->format;
+    push[3] = (uint32_t)m->input_bgr;
+    for (int p = 0; p < 3; p++) {
+        push[4 + p] = (uint32_t)l->offset[p];
+        push[7 + p] = (uint32_t)l->stride[p];
+    }
+    put_f(push, 10, (m->input_max - m->input_min) / 255.0f);
+    put_f(push, 11, m->input_min);
+    nst_color_yuv_to_rgb(f->matrix, f->range, yuv2rgb);
+    put_matrix(push, 12, yuv2rgb);
+}
+
+/* Layout of tensor_to_pix.comp's push block. */
+void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
+                        const NstLayer *out, int input_bgr, int plane,
+                        int tensor_width, float strength,
+                        uint32_t push[NST_PUSH_WORDS])
+{
+    float rgb2yuv[3][4];
+
+    memset(push, 0, NST_PUSH_WORDS * sizeof(*push));
+    push[0] = (uint32_t)l->width;
+    push[1] = (uint32_t)l->height;
+    push[2] = (uint32_t)l->format;
+    push[3] = (uint32_t)input_bgr;
+    push[4] = (uint32_t)plane;
+    push[5] = (uint32_t)l->offset[plane];
+    push[6] = (uint32_t)l->stride[plane];
+    push[7] = (uint32_t)l->row_bytes[plane];
+    push[8] = (uint32_t)l->rows[plane];
+    push[9] = (uint32_t)tensor_width;
+    push[10] = (uint32_t)out->out_tanh;
+    put_f(push, 11, strength);
+    put_f(push, 12, out->out_mul);
+    put_f(push, 13, out->out_add);
+    put_f(push, 14, out->out_min);
+    put_f(push, 15, out->out_max);
+    nst_color_rgb_to_yuv(f->matrix, f->range, rgb2yuv);
+    put_matrix(push, 16, rgb2yuv);
+}

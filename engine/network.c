@@ -1,0 +1,825 @@
+/* The network on the device: weight packing, planning, recording. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "network.h"
+#include "ref.h"
+
+#define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
+
+static int c4_of(int channels)
+{
+    return (channels + 3) / 4;
+}
+
+static uint32_t div_up(int a, int b)
+{
+    return (uint32_t)((a + b - 1) / b);
+}
+
+static void put_f(uint32_t *push, int i, float v)
+{
+    memcpy(&push[i], &v, sizeof(v));
+}
+
+/* ---- model -> executed layers ------------------------------------------- */
+
+static const NstLayer *exec_layer(const NstNet *net, const NstExec *e)
+{
+    return &net->exec_layers[e - net->exec];
+}
+
+/* Groups each instance norm with a ReLU and a residual add that consume
+ * only its result, so that the pair or triple costs one pass. */
+static int build_exec(NstNet *net, const NstModel *m)
+{
+    int n = m->n_layers, *uses, *val;
+    int ret = NST_OK;
+
+    uses = calloc((size_t)n, sizeof(*uses));
+    val = calloc((size_t)n, sizeof(*val));
+    net->exec = calloc((size_t)n, sizeof(*net->exec));
+    net->exec_layers = calloc((size_t)n, sizeof(*net->exec_layers));
+    if (!uses || !val || !net->exec || !net->exec_layers) {
+        ret = NST_ERR_NOMEM;
+        goto end;
+    }
+    for (int l = 0; l < n; l++)
+        for (int i = 0; i < 2; i++)
+            if (m->layers[l].input[i] >= 0 && (i == 0 || m->layers[l].op == NST_OP_ADD))
+                uses[m->layers[l].input[i]]++;
+
+    for (int l = 0; l < n - 1; l++) {
+        const NstLayer *L = &m->layers[l];
+        NstExec *e = &net->exec[net->n_exec];
+        int last = l, residual = -2;
+
+        e->layer = l;
+        e->input[0] = L->input[0] < 0 ? -1 : val[L->input[0]];
+        e->input[1] = -2;
+        if (L->op == NST_OP_ADD)
+            e->input[1] = L->input[1] < 0 ? -1 : val[L->input[1]];
+        if (L->op == NST_OP_INSTANCE_NORM) {
+            const NstLayer *next = &m->layers[l + 1];
+            if (l + 1 < n - 1 && next->op == NST_OP_RELU && next->input[0] == l &&
+                uses[l] == 1) {
+                last = l + 1;
+                e->fuse_relu = 1;
+            }
+            next = &m->layers[last + 1];
+            if (last + 1 < n - 1 && next->op == NST_OP_ADD && uses[last] == 1 &&
+                next->input[0] != next->input[1] &&
+                (next->input[0] == last || next->input[1] == last)) {
+                residual = next->input[0] == last ? next->input[1] : next->input[0];
+                last++;
+            }
+            if (residual != -2)
+                e->input[1] = residual < 0 ? -1 : val[residual];
+        }
+        e->last = last;
+        net->exec_layers[net->n_exec] = *L;
+        for (int k = l; k <= last; k++)
+            val[k] = net->n_exec;
+        net->n_exec++;
+        l = last;
+    }
+    net->final_value = m->layers[n - 1].input[0] < 0 ? -1 : val[m->layers[n - 1].input[0]];
+end:
+    free(uses);
+    free(val);
+    return ret;
+}
+
+/* ---- weights ------------------------------------------------------------- */
+
+static int conv_ocb(const NstLayer *L)
+{
+    return c4_of(L->out_ch) % 2 == 0 ? 2 : 1;
+}
+
+static size_t layer_texels(const NstLayer *L)
+{
+    size_t k = (size_t)L->kernel;
+
+    switch (L->op) {
+    case NST_OP_CONV:
+    case NST_OP_CONV_TRANSPOSE:
+        return (size_t)c4_of(L->out_ch) * (size_t)c4_of(L->in_ch) * k * k * 4 +
+               (L->bias ? (size_t)c4_of(L->out_ch) : 0);
+    case NST_OP_INSTANCE_NORM:
+        return 2 * (size_t)c4_of(L->out_ch);
+    default:
+        return 0;
+    }
+}
+
+/* Packs a conv or transposed conv as conv.comp reads it (see there). */
+static void pack_conv(const NstLayer *L, float *dst)
+{
+    int K = L->kernel, ocb = conv_ocb(L);
+    int ci4 = c4_of(L->in_ch), co4 = c4_of(L->out_ch);
+    int transposed = L->op == NST_OP_CONV_TRANSPOSE;
+
+    for (int og = 0; og < co4 / ocb; og++)
+        for (int ic = 0; ic < ci4; ic++)
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++)
+                    for (int t = 0; t < ocb; t++)
+                        for (int ci = 0; ci < 4; ci++)
+                            for (int j = 0; j < 4; j++) {
+                                int o = 4 * (og * ocb + t) + j, c = 4 * ic + ci;
+                                size_t tap = (size_t)(ky * K + kx);
+                                float v = 0.0f;
+                                if (o < L->out_ch && c < L->in_ch)
+                                    v = transposed
+                                        ? L->weight[(tap * L->out_ch + o) * L->in_ch + c]
+                                        : L->weight[(tap * L->in_ch + c) * L->out_ch + o];
+                                *dst++ = v;
+                            }
+}
+
+static void pack_vector(const float *src, int n, float *dst)
+{
+    memset(dst, 0, (size_t)c4_of(n) * 4 * sizeof(*dst));
+    memcpy(dst, src, (size_t)n * sizeof(*dst));
+}
+
+static int upload(NstNet *net, NstBuffer *dst, const void *src, size_t size)
+{
+    NstBuffer host;
+    VkBufferCopy region = { 0, 0, size };
+    int ret = nst_vk_buffer_create(net->vk, &host, size, NST_BUF_HOST | NST_BUF_COPY);
+
+    if (ret < 0)
+        return ret;
+    memcpy(host.mapped, src, size);
+    if ((ret = nst_vk_begin(net->vk)) >= 0) {
+        vkCmdCopyBuffer(net->vk->cmd, host.buffer, dst->buffer, 1, &region);
+        nst_vk_barrier(net->vk);
+        ret = nst_vk_submit_wait(net->vk);
+    }
+    nst_vk_buffer_destroy(net->vk, &host);
+    return ret;
+}
+
+static int upload_weights(NstNet *net, const NstModel *m)
+{
+    size_t total = 4; /* never empty */
+    float *host, *p;
+    int ret;
+
+    for (int e = 0; e < net->n_exec; e++)
+        total += layer_texels(&m->layers[net->exec[e].layer]);
+    if (total > net->vk->props.limits.maxTexelBufferElements) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "the model's %zu weight texels exceed "
+                "the device's texel buffer limit (%u)", total,
+                net->vk->props.limits.maxTexelBufferElements);
+        return NST_ERR_LIMITS;
+    }
+    host = calloc(total, 16);
+    if (!host)
+        return NST_ERR_NOMEM;
+    p = host;
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        const NstLayer *L = &m->layers[x->layer];
+        x->w_off = x->b_off = -1;
+        if (L->op == NST_OP_CONV || L->op == NST_OP_CONV_TRANSPOSE) {
+            x->ocb = conv_ocb(L);
+            x->w_off = (int)((p - host) / 4);
+            pack_conv(L, p);
+            p += (size_t)c4_of(L->out_ch) * c4_of(L->in_ch) * L->kernel * L->kernel * 16;
+            if (L->bias) {
+                x->b_off = (int)((p - host) / 4);
+                pack_vector(L->bias, L->out_ch, p);
+                p += c4_of(L->out_ch) * 4;
+            }
+        } else if (L->op == NST_OP_INSTANCE_NORM) {
+            x->w_off = (int)((p - host) / 4);
+            pack_vector(L->scale, L->out_ch, p);
+            p += c4_of(L->out_ch) * 4;
+            x->b_off = (int)((p - host) / 4);
+            pack_vector(L->shift, L->out_ch, p);
+            p += c4_of(L->out_ch) * 4;
+        }
+    }
+    ret = nst_vk_buffer_create(net->vk, &net->weights, total * 16,
+                               NST_BUF_TENSOR | NST_BUF_COPY);
+    if (ret >= 0)
+        ret = upload(net, &net->weights, host, total * 16);
+    free(host);
+    return ret;
+}
+
+/* ---- pipelines ------------------------------------------------------------ */
+
+static int create_pipelines(NstNet *net)
+{
+    NstPipelines *P = net->pipes;
+    int r;
+
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        const NstLayer *L = exec_layer(net, x);
+        int32_t tail[3] = { L->op == NST_OP_INSTANCE_NORM,
+                            L->op == NST_OP_RELU || x->fuse_relu,
+                            x->input[1] != -2 };
+
+        switch (L->op) {
+        case NST_OP_CONV:
+        case NST_OP_CONV_TRANSPOSE: {
+            int32_t spec[5] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
+                                x->ocb, x->b_off >= 0 };
+            r = nst_pipeline_get(P, L->op == NST_OP_CONV ? "conv" : "conv_transpose",
+                                 spec, 5);
+            break;
+        }
+        case NST_OP_UPSAMPLE:
+            r = nst_pipeline_get(P, "upsample", NULL, 0);
+            break;
+        case NST_OP_INSTANCE_NORM:
+            if ((r = nst_pipeline_get(P, "norm_stats", NULL, 0)) < 0)
+                return r;
+            x->pipeline[0] = r;
+            if ((r = nst_pipeline_get(P, "norm_reduce", NULL, 0)) < 0)
+                return r;
+            x->pipeline[1] = r;
+            if ((r = nst_pipeline_get(P, "norm_apply", tail, 3)) < 0)
+                return r;
+            x->pipeline[2] = r;
+            continue;
+        case NST_OP_RELU:
+        case NST_OP_ADD:
+            r = nst_pipeline_get(P, "norm_apply", tail, 3);
+            break;
+        default:
+            nst_log(net->vk->log, NST_LOG_ERROR, "layer %d: op %d cannot run here",
+                    x->layer, (int)L->op);
+            return NST_ERR_UNSUPPORTED;
+        }
+        if (r < 0)
+            return r;
+        x->pipeline[0] = r;
+    }
+    if ((r = nst_pipeline_get(P, "pix_to_tensor", NULL, 0)) < 0)
+        return r;
+    net->pipe_pix_in = r;
+    if ((r = nst_pipeline_get(P, "tensor_to_pix", NULL, 0)) < 0)
+        return r;
+    net->pipe_pix_out = r;
+    return NST_OK;
+}
+
+/* ---- descriptor sets ------------------------------------------------------ */
+
+typedef struct Binds {
+    const NstBuffer *src0, *src1, *dst, *buf0, *buf1;
+} Binds;
+
+static int create_pool(NstNet *net, int n_sets, VkDescriptorPool *pool)
+{
+    VkDescriptorPoolSize sizes[3] = {
+        { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, (uint32_t)(2 * n_sets) },
+        { VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, (uint32_t)n_sets },
+        { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, (uint32_t)(2 * n_sets) },
+    };
+    VkDescriptorPoolCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = (uint32_t)n_sets,
+        .poolSizeCount = 3,
+        .pPoolSizes = sizes,
+    };
+    return nst_vk_check(net->vk, vkCreateDescriptorPool(net->vk->device, &info, NULL, pool),
+                        "vkCreateDescriptorPool");
+}
+
+static int make_set(NstNet *net, VkDescriptorPool pool, Binds b, VkDescriptorSet *set)
+{
+    VkDescriptorSetAllocateInfo alloc = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+        .descriptorPool = pool,
+        .descriptorSetCount = 1,
+        .pSetLayouts = &net->pipes->set_layout,
+    };
+    const NstBuffer *d = &net->dummy;
+    VkBufferView views[3] = {
+        (b.src0 ? b.src0 : d)->ro, (b.src1 ? b.src1 : d)->ro, (b.dst ? b.dst : d)->rw,
+    };
+    VkDescriptorBufferInfo bufs[2] = {
+        { (b.buf0 ? b.buf0 : d)->buffer, 0, VK_WHOLE_SIZE },
+        { (b.buf1 ? b.buf1 : d)->buffer, 0, VK_WHOLE_SIZE },
+    };
+    VkWriteDescriptorSet w[NST_BINDINGS];
+    int ret = nst_vk_check(net->vk, vkAllocateDescriptorSets(net->vk->device, &alloc, set),
+                           "vkAllocateDescriptorSets");
+    if (ret < 0)
+        return ret;
+    for (int i = 0; i < NST_BINDINGS; i++) {
+        w[i] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = *set,
+            .dstBinding = (uint32_t)i,
+            .descriptorCount = 1,
+        };
+        if (i < 2) {
+            w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            w[i].pTexelBufferView = &views[i];
+        } else if (i == 2) {
+            w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
+            w[i].pTexelBufferView = &views[2];
+        } else {
+            w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+            w[i].pBufferInfo = &bufs[i - 3];
+        }
+    }
+    vkUpdateDescriptorSets(net->vk->device, NST_BINDINGS, w, 0, NULL);
+    return NST_OK;
+}
+
+static void record_step(NstNet *net, const NstStep *s)
+{
+    VkCommandBuffer cmd = net->vk->cmd;
+    const NstPipeline *p = &net->pipes->list[s->pipeline];
+
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, net->pipes->layout,
+                            0, 1, &s->set, 0, NULL);
+    vkCmdPushConstants(cmd, net->pipes->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                       NST_PUSH_WORDS * 4, s->push);
+    vkCmdDispatch(cmd, s->groups[0], s->groups[1], s->groups[2]);
+    nst_vk_barrier(net->vk);
+}
+
+/* lavapipe compiles a pipeline at its first dispatch (tens to hundreds of
+ * ms each): dispatch every one once now, with sizes of zero, so that the
+ * first frame costs what every other frame does. */
+static int warm_up(NstNet *net)
+{
+    NstStep s = { 0 };
+    Binds none = { 0 };
+    int ret;
+
+    if ((ret = create_pool(net, 1, &net->warm_pool)) < 0 ||
+        (ret = make_set(net, net->warm_pool, none, &s.set)) < 0 ||
+        (ret = nst_vk_begin(net->vk)) < 0)
+        return ret;
+    s.groups[0] = s.groups[1] = s.groups[2] = 1;
+    for (int i = 0; i < net->pipes->n; i++) {
+        s.pipeline = i;
+        record_step(net, &s);
+    }
+    return nst_vk_submit_wait(net->vk);
+}
+
+int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m)
+{
+    int ret;
+
+    memset(net, 0, sizeof(*net));
+    net->vk = vk;
+    net->pipes = pipes;
+    net->output = m->layers[m->n_layers - 1];
+    net->input_bgr = m->input_bgr;
+    net->input_min = m->input_min;
+    net->input_max = m->input_max;
+    if ((ret = build_exec(net, m)) < 0 ||
+        (ret = nst_vk_buffer_create(vk, &net->dummy, 256,
+                                    NST_BUF_TENSOR | NST_BUF_STORAGE)) < 0 ||
+        (ret = upload_weights(net, m)) < 0 ||
+        (ret = create_pipelines(net)) < 0 ||
+        (ret = warm_up(net)) < 0) {
+        nst_net_free(net);
+        return ret;
+    }
+    /* the exec copies must not point at the model's weights any more */
+    for (int e = 0; e < net->n_exec; e++) {
+        NstLayer *L = &net->exec_layers[e];
+        L->weight = L->bias = L->scale = L->shift = NULL;
+    }
+    net->output.weight = net->output.bias = NULL;
+    net->output.scale = net->output.shift = NULL;
+    return NST_OK;
+}
+
+/* ---- planning for a frame size ------------------------------------------- */
+
+static void free_plan(NstNet *net)
+{
+    if (net->pool)
+        vkDestroyDescriptorPool(net->vk->device, net->pool, NULL);
+    for (int i = 0; i < net->n_buffers; i++)
+        nst_vk_buffer_destroy(net->vk, &net->buffers[i]);
+    nst_vk_buffer_destroy(net->vk, &net->partials);
+    nst_vk_buffer_destroy(net->vk, &net->factors);
+    nst_vk_buffer_destroy(net->vk, &net->staging);
+    nst_vk_buffer_destroy(net->vk, &net->io);
+    free(net->buffers);
+    free(net->buffer_size);
+    free(net->steps);
+    net->pool = VK_NULL_HANDLE;
+    net->buffers = NULL;
+    net->buffer_size = NULL;
+    net->steps = NULL;
+    net->n_buffers = net->n_steps = 0;
+    net->width = net->height = 0;
+}
+
+void nst_net_free(NstNet *net)
+{
+    if (!net->vk)
+        return;
+    free_plan(net);
+    if (net->warm_pool)
+        vkDestroyDescriptorPool(net->vk->device, net->warm_pool, NULL);
+    nst_vk_buffer_destroy(net->vk, &net->weights);
+    nst_vk_buffer_destroy(net->vk, &net->dummy);
+    free(net->exec);
+    free(net->exec_layers);
+    memset(net, 0, sizeof(*net));
+}
+
+static int value_size(const NstNet *net, int v, int *w, int *h, int *c4)
+{
+    if (v < 0) {
+        *w = net->width;
+        *h = net->height;
+        *c4 = 1;
+    } else {
+        *w = net->exec[v].out_w;
+        *h = net->exec[v].out_h;
+        *c4 = net->exec[v].out_c4;
+    }
+    return NST_OK;
+}
+
+static int infer_shapes(NstNet *net)
+{
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        const NstLayer *L = exec_layer(net, x);
+        int ret;
+
+        value_size(net, x->input[0], &x->in_w, &x->in_h, &x->in_c4);
+        x->in_c4 = c4_of(L->in_ch);
+        ret = nst_layer_out_size(L, x->in_h, x->in_w, &x->out_h, &x->out_w);
+        if (ret < 0) {
+            nst_log(net->vk->log, NST_LOG_ERROR, "layer %d cannot take a %dx%d input",
+                    x->layer, x->in_w, x->in_h);
+            return NST_ERR_UNSUPPORTED;
+        }
+        x->out_c4 = c4_of(L->out_ch);
+        if (x->input[1] != -2) {
+            int w2, h2, c2;
+            value_size(net, x->input[1], &w2, &h2, &c2);
+            if (w2 != x->out_w || h2 != x->out_h) {
+                nst_log(net->vk->log, NST_LOG_ERROR, "layer %d adds a %dx%d tensor "
+                        "to a %dx%d one", x->last, w2, h2, x->out_w, x->out_h);
+                return NST_ERR_UNSUPPORTED;
+            }
+        }
+    }
+    return NST_OK;
+}
+
+/* Shares buffers between tensors whose lifetimes do not overlap. */
+static int assign_buffers(NstNet *net)
+{
+    int n = net->n_exec, *busy, input_last = -1;
+    int ret = NST_OK;
+
+    net->buffers = calloc((size_t)n + 1, sizeof(*net->buffers));
+    net->buffer_size = calloc((size_t)n + 1, sizeof(*net->buffer_size));
+    busy = calloc((size_t)n + 1, sizeof(*busy));
+    if (!net->buffers || !net->buffer_size || !busy) {
+        free(busy);
+        return NST_ERR_NOMEM;
+    }
+    for (int e = 0; e < n; e++)
+        net->exec[e].last_use = e;
+    for (int e = 0; e < n; e++)
+        for (int i = 0; i < 2; i++) {
+            int v = net->exec[e].input[i];
+            if (v == -1)
+                input_last = e;
+            else if (v >= 0)
+                net->exec[v].last_use = e;
+        }
+    if (net->final_value >= 0)
+        net->exec[net->final_value].last_use = n; /* read by the output step */
+    else
+        input_last = n;
+
+    net->buffer_size[0] = (VkDeviceSize)net->width * net->height * 16;
+    busy[0] = input_last;
+    net->input_buffer = 0;
+    net->n_buffers = 1;
+    for (int e = 0; e < n; e++) {
+        NstExec *x = &net->exec[e];
+        VkDeviceSize need = (VkDeviceSize)x->out_w * x->out_h * x->out_c4 * 16;
+        int best = -1;
+
+        for (int b = 0; b < net->n_buffers; b++) {
+            if (busy[b] >= e)
+                continue;
+            if (best < 0 ||
+                (net->buffer_size[b] >= need &&
+                 (net->buffer_size[best] < need || net->buffer_size[b] < net->buffer_size[best])) ||
+                (net->buffer_size[best] < need && net->buffer_size[b] > net->buffer_size[best]))
+                best = b;
+        }
+        if (best < 0)
+            best = net->n_buffers++;
+        if (net->buffer_size[best] < need)
+            net->buffer_size[best] = need;
+        busy[best] = x->last_use;
+        x->buffer = best;
+    }
+    free(busy);
+    return ret;
+}
+
+static int check_texels(NstNet *net, VkDeviceSize bytes)
+{
+    uint32_t limit = net->vk->props.limits.maxTexelBufferElements;
+
+    if (bytes / 16 > limit) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "a %dx%d frame needs a tensor of "
+                "%llu texels; the device allows %u per buffer", net->width,
+                net->height, (unsigned long long)(bytes / 16), limit);
+        return NST_ERR_LIMITS;
+    }
+    return NST_OK;
+}
+
+static const NstBuffer *value_buffer(const NstNet *net, int v)
+{
+    if (v == -2)
+        return NULL;
+    return &net->buffers[v < 0 ? net->input_buffer : net->exec[v].buffer];
+}
+
+static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
+                    int n_push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    NstStep *s = &net->steps[net->n_steps];
+    const uint32_t *max = net->vk->props.limits.maxComputeWorkGroupCount;
+    int ret;
+
+    if (gx > max[0] || gy > max[1] || gz > max[2]) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "a %dx%d frame needs %ux%ux%u "
+                "workgroups, more than the device allows", net->width, net->height,
+                gx, gy, gz);
+        return NST_ERR_LIMITS;
+    }
+    memset(s, 0, sizeof(*s));
+    if ((ret = make_set(net, net->pool, b, &s->set)) < 0)
+        return ret;
+    s->pipeline = pipeline;
+    if (push)
+        memcpy(s->push, push, (size_t)n_push * sizeof(*push));
+    s->groups[0] = gx ? gx : 1;
+    s->groups[1] = gy ? gy : 1;
+    s->groups[2] = gz ? gz : 1;
+    net->n_steps++;
+    return NST_OK;
+}
+
+static int conv_pad(const NstLayer *L, int in, int out)
+{
+    int total;
+
+    if (L->op == NST_OP_CONV_TRANSPOSE)
+        total = L->kernel > L->stride ? L->kernel - L->stride : 0;
+    else if (L->padding == NST_PAD_SAME)
+        total = (out - 1) * L->stride + L->kernel - in;
+    else
+        return L->kernel / 2;
+    return total > 0 ? total / 2 : 0;
+}
+
+static int plan_exec(NstNet *net, NstExec *x)
+{
+    const NstLayer *L = exec_layer(net, x);
+    Binds b = { value_buffer(net, x->input[0]), NULL, &net->buffers[x->buffer], NULL, NULL };
+    uint32_t push[NST_PUSH_WORDS] = { 0 };
+    int npix = x->in_w * x->in_h, n_chunks = (int)div_up(npix, STATS_CHUNK);
+    int ret;
+
+    switch (L->op) {
+    case NST_OP_CONV:
+    case NST_OP_CONV_TRANSPOSE: {
+        int32_t p[10] = { x->in_w, x->in_h, x->in_c4, x->out_w, x->out_h, x->out_c4,
+                          conv_pad(L, x->in_h, x->out_h), conv_pad(L, x->in_w, x->out_w),
+                          x->w_off, x->b_off };
+        b.src1 = &net->weights;
+        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
+                        div_up((int)div_up(x->out_w, 4), 8), div_up(x->out_h, 8),
+                        (uint32_t)(x->out_c4 / x->ocb));
+    }
+    case NST_OP_UPSAMPLE: {
+        int32_t p[6] = { x->in_w, x->in_h, x->out_w, x->out_h, x->out_c4, L->stride };
+        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 6,
+                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+    }
+    case NST_OP_INSTANCE_NORM: {
+        Binds stats = { b.src0, NULL, NULL, &net->partials, NULL };
+        Binds reduce = { NULL, &net->weights, NULL, &net->partials, &net->factors };
+        Binds apply = { b.src0, value_buffer(net, x->input[1]), b.dst, NULL, &net->factors };
+        int32_t p[6] = { npix, x->out_c4, STATS_CHUNK, n_chunks, x->w_off, x->b_off };
+        memcpy(push, p, sizeof(p));
+        put_f(push, 6, L->eps);
+        if ((ret = add_step(net, x->pipeline[0], stats, push, 4, (uint32_t)n_chunks,
+                            (uint32_t)x->out_c4, 1)) < 0 ||
+            (ret = add_step(net, x->pipeline[1], reduce, push, 7,
+                            div_up(x->out_c4, 64), 1, 1)) < 0)
+            return ret;
+        int32_t pa[3] = { x->out_w, x->out_h, x->out_c4 };
+        return add_step(net, x->pipeline[2], apply, (const uint32_t *)pa, 3,
+                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+    }
+    default: { /* relu, add */
+        int32_t p[3] = { x->out_w, x->out_h, x->out_c4 };
+        b.src1 = value_buffer(net, x->input[1]);
+        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 3,
+                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+    }
+    }
+}
+
+static int plan(NstNet *net, NstPixelFormat format, int width, int height)
+{
+    VkDeviceSize partials = 32, factors = 32;
+    int max_steps, ret;
+
+    net->width = width;
+    net->height = height;
+    if ((ret = nst_frame_layout(format, width, height, &net->frame)) < 0) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "unsupported frame %dx%d", width, height);
+        return ret;
+    }
+    if ((ret = infer_shapes(net)) < 0)
+        return ret;
+    if ((ret = assign_buffers(net)) < 0)
+        return ret;
+    for (int b = 0; b < net->n_buffers; b++) {
+        if ((ret = check_texels(net, net->buffer_size[b])) < 0 ||
+            (ret = nst_vk_buffer_create(net->vk, &net->buffers[b], net->buffer_size[b],
+                                        NST_BUF_TENSOR | NST_BUF_COPY)) < 0)
+            return ret;
+    }
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
+            VkDeviceSize np = (VkDeviceSize)x->out_c4 * div_up(x->in_w * x->in_h, STATS_CHUNK) * 32;
+            partials = np > partials ? np : partials;
+            factors = (VkDeviceSize)x->out_c4 * 32 > factors ? (VkDeviceSize)x->out_c4 * 32 : factors;
+        }
+    }
+    if (net->frame.size > net->vk->props.limits.maxStorageBufferRange) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "a %dx%d frame (%zu bytes) exceeds the "
+                "device's storage buffer range", width, height, net->frame.size);
+        return NST_ERR_LIMITS;
+    }
+    if ((ret = nst_vk_buffer_create(net->vk, &net->partials, partials, NST_BUF_STORAGE)) < 0 ||
+        (ret = nst_vk_buffer_create(net->vk, &net->factors, factors, NST_BUF_STORAGE)) < 0 ||
+        (ret = nst_vk_buffer_create(net->vk, &net->staging, net->frame.size,
+                                    NST_BUF_HOST | NST_BUF_STORAGE)) < 0)
+        return ret;
+
+    max_steps = 3 * net->n_exec + 1 + net->frame.n_planes;
+    net->steps = calloc((size_t)max_steps, sizeof(*net->steps));
+    if (!net->steps)
+        return NST_ERR_NOMEM;
+    if ((ret = create_pool(net, max_steps, &net->pool)) < 0)
+        return ret;
+
+    /* frame -> input tensor; push constants are filled per frame */
+    Binds in = { NULL, NULL, &net->buffers[net->input_buffer], &net->staging, NULL };
+    net->pix_in_step = net->n_steps;
+    if ((ret = add_step(net, net->pipe_pix_in, in, NULL, 0, div_up(width, 8),
+                        div_up(height, 8), 1)) < 0)
+        return ret;
+    net->net_first = net->n_steps;
+    for (int e = 0; e < net->n_exec; e++) {
+        if ((ret = plan_exec(net, &net->exec[e])) < 0)
+            return ret;
+        net->exec[e].step_end = net->n_steps;
+    }
+    net->net_end = net->n_steps;
+    Binds out = { value_buffer(net, net->final_value), NULL, NULL, &net->staging, NULL };
+    net->pix_out_step = net->n_steps;
+    for (int p = 0; p < net->frame.n_planes; p++)
+        if ((ret = add_step(net, net->pipe_pix_out, out, NULL, 0,
+                            div_up((int)div_up(net->frame.row_bytes[p], 4), 8),
+                            div_up(net->frame.rows[p], 8), 1)) < 0)
+            return ret;
+    return NST_OK;
+}
+
+int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
+{
+    int ret;
+
+    if (net->width == width && net->height == height && net->frame.format == format)
+        return NST_OK;
+    free_plan(net);
+    if ((ret = plan(net, format, width, height)) < 0)
+        free_plan(net);
+    else
+        nst_log(net->vk->log, NST_LOG_DEBUG, "planned %dx%d: %d steps, %d buffers",
+                width, height, net->n_steps, net->n_buffers);
+    return ret;
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+int nst_net_process(NstNet *net, NstFrame *f, float strength)
+{
+    NstLayer model_view = net->output;
+    NstModel m = { .input_bgr = net->input_bgr, .input_min = net->input_min,
+                   .input_max = net->input_max };
+    int ret;
+
+    int tw, th, tc4;
+
+    if ((ret = nst_net_prepare(net, f->format, f->width, f->height)) < 0)
+        return ret;
+    value_size(net, net->final_value, &tw, &th, &tc4);
+    if (tw < f->width || th < f->height) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "the network turns a %dx%d frame into "
+                "%dx%d; it must not shrink it", f->width, f->height, tw, th);
+        return NST_ERR_UNSUPPORTED;
+    }
+    nst_frame_pack(&net->frame, f, net->staging.mapped);
+    nst_frame_push_in(&net->frame, f, &m, net->steps[net->pix_in_step].push);
+    for (int p = 0; p < net->frame.n_planes; p++)
+        nst_frame_push_out(&net->frame, f, &model_view, net->input_bgr, p, tw, strength,
+                           net->steps[net->pix_out_step + p].push);
+    if ((ret = nst_vk_begin(net->vk)) < 0)
+        return ret;
+    for (int s = 0; s < net->n_steps; s++)
+        record_step(net, &net->steps[s]);
+    if ((ret = nst_vk_submit_wait(net->vk)) < 0)
+        return ret;
+    nst_frame_unpack(&net->frame, net->staging.mapped, f);
+    return NST_OK;
+}
+
+int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *out)
+{
+    const NstBuffer *src;
+    VkDeviceSize in_bytes, out_bytes;
+    int tw, th, tc4, ret, value = -2, channels, step_end;
+    float *host;
+
+    memset(out, 0, sizeof(*out));
+    if (in->c != 3)
+        return NST_ERR_INVALID;
+    if ((ret = nst_net_prepare(net, NST_PIX_RGB24, in->w, in->h)) < 0)
+        return ret;
+    if (layer < 0)
+        value = net->final_value;
+    for (int e = 0; e < net->n_exec && value == -2; e++)
+        if (net->exec[e].last == layer)
+            value = e;
+    if (value < 0)
+        return NST_ERR_INVALID;
+    channels = net->exec_layers[value].out_ch;
+    step_end = net->exec[value].step_end;
+    value_size(net, value, &tw, &th, &tc4);
+    in_bytes = (VkDeviceSize)in->w * in->h * 16;
+    out_bytes = (VkDeviceSize)tw * th * tc4 * 16;
+    if (!net->io.buffer) {
+        VkDeviceSize size = 0; /* the largest buffer holds any value */
+        for (int b = 0; b < net->n_buffers; b++)
+            size = net->buffer_size[b] > size ? net->buffer_size[b] : size;
+        if ((ret = nst_vk_buffer_create(net->vk, &net->io, size,
+                                        NST_BUF_HOST | NST_BUF_COPY)) < 0)
+            return ret;
+    }
+    host = net->io.mapped;
+    memset(host, 0, in_bytes);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < in->w * in->h; i++)
+            host[4 * i + c] = in->data[(size_t)c * in->w * in->h + i];
+
+    src = value_buffer(net, value);
+    if ((ret = nst_vk_begin(net->vk)) < 0)
+        return ret;
+    vkCmdCopyBuffer(net->vk->cmd, net->io.buffer, net->buffers[net->input_buffer].buffer,
+                    1, &(VkBufferCopy){ 0, 0, in_bytes });
+    nst_vk_barrier(net->vk);
+    for (int s = net->net_first; s < step_end; s++)
+        record_step(net, &net->steps[s]);
+    vkCmdCopyBuffer(net->vk->cmd, src->buffer, net->io.buffer, 1,
+                    &(VkBufferCopy){ 0, 0, out_bytes });
+    nst_vk_barrier(net->vk);
+    if ((ret = nst_vk_submit_wait(net->vk)) < 0)
+        return ret;
+    if ((ret = nst_tensor_alloc(out, channels, th, tw)) < 0)
+        return ret;
+    for (int c = 0; c < out->c; c++)
+        for (int i = 0; i < tw * th; i++)
+            out->data[(size_t)c * tw * th + i] = host[((size_t)(c / 4) * tw * th + i) * 4 + c % 4];
+    return NST_OK;
+}

@@ -1,0 +1,85 @@
+/*
+ * The network on the device: weights packed once per model, and per frame
+ * size a plan of steps (pipeline, descriptor set, push constants, groups)
+ * over tensors whose buffers are shared by liveness. A frame is one
+ * command buffer: upload, every step with a barrier between, download.
+ */
+#ifndef NST_NETWORK_H
+#define NST_NETWORK_H
+
+#include "frame.h"
+#include "model.h"
+#include "pipelines.h"
+#include "vk.h"
+
+typedef struct NstStep {
+    int pipeline;
+    VkDescriptorSet set;
+    uint32_t push[NST_PUSH_WORDS];
+    uint32_t groups[3];
+} NstStep;
+
+/* One executed layer: a model layer, with the norm tail fused in. */
+typedef struct NstExec {
+    int layer;          /* model layer index */
+    int last;           /* the last model layer fused into it */
+    int input[2];       /* values read: -1 = network input, else exec index */
+    int fuse_relu;      /* instance norm: ReLU fused into its tail */
+    int pipeline[3];    /* the op's | norm: stats, reduce, apply */
+    int w_off, b_off;   /* weight texel offsets (-1 none) */
+    int ocb;            /* output texels per conv invocation */
+    /* per size */
+    int in_w, in_h, in_c4, out_w, out_h, out_c4;
+    int buffer;         /* index into NstNet.buffers */
+    int last_use;       /* exec index of the last reader */
+    int step_end;       /* index after its last step */
+} NstExec;
+
+typedef struct NstNet {
+    NstVk *vk;
+    NstPipelines *pipes;
+    const NstModel *model;      /* only during nst_net_init */
+    NstLayer output;            /* the output layer (weights not kept) */
+    NstLayer *exec_layers;      /* layer of each exec, weights not kept */
+    int input_bgr;
+    float input_min, input_max;
+    NstExec *exec;
+    int n_exec;
+    int final_value;            /* exec whose result the output layer reads */
+    int pipe_pix_in, pipe_pix_out;
+    NstBuffer weights, dummy;
+    VkDescriptorPool warm_pool;
+
+    /* per frame size and format */
+    int width, height;          /* 0 when no plan */
+    NstFrameLayout frame;
+    int input_buffer;           /* buffer of the network input tensor */
+    NstBuffer *buffers;
+    VkDeviceSize *buffer_size;
+    int n_buffers;
+    NstBuffer partials, factors, staging;
+    NstBuffer io;               /* host tensors of nst_net_run_tensor */
+    VkDescriptorPool pool;
+    NstStep *steps;
+    int n_steps;
+    int pix_in_step, pix_out_step; /* indices into steps; out has n_planes */
+    int net_first, net_end;        /* steps of the network proper */
+} NstNet;
+
+int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m);
+void nst_net_free(NstNet *net);
+
+/* Plans for this frame size and format unless already planned. */
+int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);
+
+/* Runs the whole frame path on f (in place). */
+int nst_net_process(NstNet *net, NstFrame *f, float strength);
+
+/* Test entry: runs the network proper on a CHW tensor of 3 x h x w
+ * (network units) up to model layer `layer` (-1: all but the output layer)
+ * and returns that layer's result as CHW. A layer fused into the one
+ * after it cannot be read. */
+typedef struct NstTensor NstTensor;
+int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *out);
+
+#endif

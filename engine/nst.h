@@ -1,0 +1,145 @@
+/*
+ * libnst: real-time neural style transfer on Vulkan compute.
+ *
+ * One public header. The library knows nothing of FFmpeg: a caller loads a
+ * style model (style.bin, spec in docs/style-bin.md), creates an engine on a
+ * Vulkan device and hands it frames, which are restyled in place.
+ *
+ *   NstModel  *m; NstEngine *e;
+ *   nst_model_load_file("udnie.bin", &m, err, sizeof(err));
+ *   nst_engine_create(m, NULL, &e);
+ *   nst_model_free(&m);                  // the engine keeps what it needs
+ *   nst_engine_process(e, &frame, 1.0f); // as often as there are frames
+ *   nst_engine_free(&e);
+ *
+ * Every function returning int returns NST_OK (0) or a negative NST_ERR_*.
+ * An engine is not thread-safe: use one per thread.
+ */
+#ifndef NST_H
+#define NST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NST_VERSION_MAJOR 0
+#define NST_VERSION_MINOR 1
+
+enum {
+    NST_OK              =  0,
+    NST_ERR_INVALID     = -1, /* bad argument */
+    NST_ERR_IO          = -2, /* file cannot be opened or read */
+    NST_ERR_FORMAT      = -3, /* malformed or inconsistent model file */
+    NST_ERR_UNSUPPORTED = -4, /* valid, but this version cannot run it */
+    NST_ERR_NOMEM       = -5, /* host or device memory exhausted */
+    NST_ERR_DEVICE      = -6, /* no usable Vulkan device, or a Vulkan call failed */
+    NST_ERR_LIMITS      = -7, /* frame too large for the device's limits */
+};
+
+const char *nst_strerror(int err);
+
+enum {
+    NST_LOG_ERROR   = 0,
+    NST_LOG_WARNING = 1,
+    NST_LOG_INFO    = 2,
+    NST_LOG_DEBUG   = 3,
+};
+
+/* Receives every message of the library, one line without newline. */
+typedef void (*NstLogFn)(void *opaque, int level, const char *msg);
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef struct NstModel NstModel;
+
+/* Parse and validate a style.bin. On failure *model is NULL and, if err is
+ * not NULL, err holds a message naming the offending field and value. */
+int nst_model_load_file(const char *path, NstModel **model,
+                        char *err, size_t err_size);
+int nst_model_load_memory(const void *data, size_t size, NstModel **model,
+                          char *err, size_t err_size);
+void nst_model_free(NstModel **model);
+
+/* Metadata value for key ("name", "source", "license", ...) or NULL. */
+const char *nst_model_meta(const NstModel *model, const char *key);
+
+/* ---- frames ------------------------------------------------------------ */
+
+typedef enum NstPixelFormat {
+    NST_PIX_RGB24 = 0,
+    NST_PIX_RGBA,
+    NST_PIX_BGRA,
+    NST_PIX_YUV420P,
+    NST_PIX_YUV444P,
+    NST_PIX_NV12,
+    NST_PIX_NB
+} NstPixelFormat;
+
+typedef enum NstColorMatrix {
+    NST_MATRIX_BT601 = 0,
+    NST_MATRIX_BT709,
+    NST_MATRIX_BT2020,
+} NstColorMatrix;
+
+typedef enum NstColorRange {
+    NST_RANGE_LIMITED = 0, /* Y 16..235, UV 16..240 */
+    NST_RANGE_FULL,
+} NstColorRange;
+
+/* A frame in host memory, 8 bits per component. Planes as in FFmpeg:
+ * packed formats use data[0]; yuv420p/yuv444p data[0..2]; nv12 data[0..1].
+ * Line sizes may be negative (bottom-up images). matrix and range apply to
+ * the YUV formats only. */
+typedef struct NstFrame {
+    NstPixelFormat format;
+    int width, height;
+    uint8_t *data[4];
+    ptrdiff_t linesize[4];
+    NstColorMatrix matrix;
+    NstColorRange range;
+} NstFrame;
+
+/* ---- engines ----------------------------------------------------------- */
+
+typedef struct NstEngine NstEngine;
+
+typedef struct NstEngineOptions {
+    /* Vulkan device: an index into the enumeration order, or a substring of
+     * the device name ("llvmpipe", "NVIDIA"). NULL or "": the NST_DEVICE
+     * environment variable, else the first discrete GPU, else any device
+     * with a compute queue. */
+    const char *device;
+    NstLogFn log;
+    void *log_opaque;
+    /* Enable VK_LAYER_KHRONOS_validation and report its messages as
+     * errors through log (also set by NST_VALIDATION=1). */
+    int validation;
+} NstEngineOptions;
+
+/* Create an engine for a model: picks the device, uploads the weights and
+ * builds and warms every pipeline. The model may be freed afterwards.
+ * options may be NULL. */
+int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
+                      NstEngine **engine);
+
+/* Restyle one frame in place: pixel = input + strength * (styled - input).
+ * strength 0 leaves the frame untouched. Any size from 1x1 up to the
+ * device's limits; buffers are reallocated only when the size changes. */
+int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
+
+/* The name of the device the engine runs on. */
+const char *nst_engine_device_name(const NstEngine *engine);
+
+/* Number of validation-layer messages seen so far (0 without validation). */
+unsigned nst_engine_validation_messages(const NstEngine *engine);
+
+void nst_engine_free(NstEngine **engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NST_H */

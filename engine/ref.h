@@ -1,0 +1,35 @@
+/*
+ * Plain C reference of every op and of the whole network. Slow and simple
+ * on purpose: the tests hold the Vulkan shaders against it.
+ * Tensors are float32, CHW (channel-major, then rows, then columns).
+ */
+#ifndef NST_REF_H
+#define NST_REF_H
+
+#include "model.h"
+
+typedef struct NstTensor {
+    int c, h, w;
+    float *data; /* c * h * w floats, owned */
+} NstTensor;
+
+int  nst_tensor_alloc(NstTensor *t, int c, int h, int w);
+void nst_tensor_free(NstTensor *t);
+
+/* Output size of a layer for an input of h x w (h, w >= 1). Returns
+ * NST_ERR_INVALID where the layer cannot take that size (reflect padding
+ * wider than the input, mismatched add). */
+int nst_layer_out_size(const NstLayer *l, int h, int w, int *oh, int *ow);
+
+/* Run one layer. in1 is the second operand of add, else NULL.
+ * out is allocated here. The output op is applied as written in the spec
+ * (activation, scale, offset, clamp). */
+int nst_ref_layer(const NstLayer *l, const NstTensor *in0,
+                  const NstTensor *in1, NstTensor *out);
+
+/* Run layers 0..n_layers-2 (everything but the output op) on a network
+ * input tensor (3 x h x w, already in the network's range and channel
+ * order). out receives the input of the output layer. */
+int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out);
+
+#endif /* NST_REF_H */

@@ -1,0 +1,157 @@
+/* C reference of the frame shaders (pix_to_tensor, tensor_to_pix). */
+#include <math.h>
+#include <string.h>
+
+#include "color.h"
+#include "ref_frame.h"
+
+static int is_rgb(NstPixelFormat f)
+{
+    return f == NST_PIX_RGB24 || f == NST_PIX_RGBA || f == NST_PIX_BGRA;
+}
+
+static uint8_t *px(const NstFrame *f, int plane, int x, int y, int bytes)
+{
+    return f->data[plane] + (ptrdiff_t)y * f->linesize[plane] + (ptrdiff_t)x * bytes;
+}
+
+/* Chroma sample (U, V) for pixel x, y: co-sited, no interpolation. */
+static void chroma_at(const NstFrame *f, int x, int y, float *u, float *v)
+{
+    switch (f->format) {
+    case NST_PIX_YUV444P:
+        *u = *px(f, 1, x, y, 1);
+        *v = *px(f, 2, x, y, 1);
+        break;
+    case NST_PIX_YUV420P:
+        *u = *px(f, 1, x >> 1, y >> 1, 1);
+        *v = *px(f, 2, x >> 1, y >> 1, 1);
+        break;
+    default: /* NV12 */
+        *u = px(f, 1, x >> 1, y >> 1, 2)[0];
+        *v = px(f, 1, x >> 1, y >> 1, 2)[1];
+        break;
+    }
+}
+
+int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out)
+{
+    float mat[3][4], mul = (m->input_max - m->input_min) / 255.0f;
+    size_t plane = (size_t)f->width * (size_t)f->height;
+    int ret = nst_tensor_alloc(out, 3, f->height, f->width);
+
+    if (ret < 0)
+        return ret;
+    nst_color_yuv_to_rgb(f->matrix, f->range, mat);
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++) {
+            float rgb[3];
+            if (is_rgb(f->format)) {
+                const uint8_t *p = px(f, 0, x, y, f->format == NST_PIX_RGB24 ? 3 : 4);
+                for (int c = 0; c < 3; c++)
+                    rgb[c] = p[f->format == NST_PIX_BGRA ? 2 - c : c];
+            } else {
+                float yuv[3] = { *px(f, 0, x, y, 1) };
+                chroma_at(f, x, y, &yuv[1], &yuv[2]);
+                for (int c = 0; c < 3; c++) {
+                    float v = mat[c][0] * yuv[0] + mat[c][1] * yuv[1] +
+                              mat[c][2] * yuv[2] + mat[c][3];
+                    rgb[c] = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+                }
+            }
+            for (int c = 0; c < 3; c++)
+                out->data[(size_t)(m->input_bgr ? 2 - c : c) * plane +
+                          (size_t)y * f->width + x] = rgb[c] * mul + m->input_min;
+        }
+    return NST_OK;
+}
+
+static void styled_rgb(const NstModel *m, const NstTensor *t, int x, int y, float rgb[3])
+{
+    const NstLayer *o = &m->layers[m->n_layers - 1];
+
+    for (int c = 0; c < 3; c++) {
+        float v = t->data[((size_t)c * t->h + y) * t->w + x];
+        if (o->out_tanh)
+            v = tanhf(v);
+        v = v * o->out_mul + o->out_add;
+        v = v < o->out_min ? o->out_min : v > o->out_max ? o->out_max : v;
+        rgb[m->input_bgr ? 2 - c : c] = v;
+    }
+}
+
+static float yuv_of(float mat[3][4], const float rgb[3], int comp)
+{
+    return mat[comp][0] * rgb[0] + mat[comp][1] * rgb[1] + mat[comp][2] * rgb[2] +
+           mat[comp][3];
+}
+
+static float chroma_420(const NstModel *m, const NstTensor *t, const NstFrame *f,
+                        float mat[3][4], int cx, int cy, int comp)
+{
+    float s = 0.0f, n = 0.0f, rgb[3];
+
+    for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++)
+            if (2 * cx + dx < f->width && 2 * cy + dy < f->height) {
+                styled_rgb(m, t, 2 * cx + dx, 2 * cy + dy, rgb);
+                s += yuv_of(mat, rgb, comp);
+                n += 1.0f;
+            }
+    return s / n;
+}
+
+static void blend(uint8_t *p, float styled, float strength)
+{
+    float v = floorf(*p + strength * (styled - *p) + 0.5f);
+    *p = (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
+}
+
+void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
+                             float strength)
+{
+    float mat[3][4], rgb[3];
+    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+
+    nst_color_rgb_to_yuv(f->matrix, f->range, mat);
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++) {
+            styled_rgb(m, t, x, y, rgb);
+            if (is_rgb(f->format)) {
+                uint8_t *p = px(f, 0, x, y, f->format == NST_PIX_RGB24 ? 3 : 4);
+                for (int c = 0; c < 3; c++)
+                    blend(&p[f->format == NST_PIX_BGRA ? 2 - c : c], rgb[c], strength);
+                continue;
+            }
+            blend(px(f, 0, x, y, 1), yuv_of(mat, rgb, 0), strength);
+            if (f->format == NST_PIX_YUV444P)
+                for (int c = 1; c < 3; c++)
+                    blend(px(f, c, x, y, 1), yuv_of(mat, rgb, c), strength);
+        }
+    if (f->format == NST_PIX_YUV420P || f->format == NST_PIX_NV12)
+        for (int cy = 0; cy < ch; cy++)
+            for (int cx = 0; cx < cw; cx++)
+                for (int c = 1; c < 3; c++) {
+                    uint8_t *p = f->format == NST_PIX_NV12 ? &px(f, 1, cx, cy, 2)[c - 1]
+                                                           : px(f, c, cx, cy, 1);
+                    blend(p, chroma_420(m, t, f, mat, cx, cy, c), strength);
+                }
+}
+
+int nst_ref_process(const NstModel *m, NstFrame *f, float strength)
+{
+    NstTensor in, out;
+    int ret;
+
+    if (strength == 0.0f)
+        return NST_OK;
+    if ((ret = nst_ref_frame_to_tensor(m, f, &in)) < 0)
+        return ret;
+    ret = nst_ref_forward(m, &in, &out);
+    nst_tensor_free(&in);
+    if (ret < 0)
+        return ret;
+    nst_ref_tensor_to_frame(m, &out, f, strength);
+    nst_tensor_free(&out);
+    return NST_OK;
+}

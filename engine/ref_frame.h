@@ -1,0 +1,22 @@
+/*
+ * Plain C reference of the whole frame path of nst_engine_process: pixels
+ * to network input, the network, output transform, crop, back to the
+ * frame's format, blend. The tests hold the frame shaders against it.
+ */
+#ifndef NST_REF_FRAME_H
+#define NST_REF_FRAME_H
+
+#include "model.h"
+#include "ref.h"
+
+/* Frame -> network input tensor (3 x h x w, network units and order). */
+int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out);
+
+/* Network output (the output layer's input, at least f's size) -> f. */
+void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
+                             float strength);
+
+/* Both, with nst_ref_forward between: what nst_engine_process does. */
+int nst_ref_process(const NstModel *m, NstFrame *f, float strength);
+
+#endif

@@ -1,0 +1,484 @@
+/* Vulkan instance, device selection, memory and the command buffer. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk.h"
+
+#define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+int nst_vk_check(NstVk *vk, VkResult r, const char *what)
+{
+    if (r == VK_SUCCESS)
+        return NST_OK;
+    nst_log(vk->log, NST_LOG_ERROR, "%s failed (VkResult %d)", what, (int)r);
+    switch (r) {
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+    case VK_ERROR_FRAGMENTED_POOL:
+    case VK_ERROR_OUT_OF_POOL_MEMORY:
+        return NST_ERR_NOMEM;
+    default:
+        return NST_ERR_DEVICE;
+    }
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL
+on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+              VkDebugUtilsMessageTypeFlagsEXT type,
+              const VkDebugUtilsMessengerCallbackDataEXT *data, void *opaque)
+{
+    NstVk *vk = opaque;
+
+    vk->validation_messages++;
+    nst_log(vk->log, NST_LOG_ERROR, "Vulkan validation: %s",
+            data && data->pMessage ? data->pMessage : "(no message)");
+    return VK_FALSE;
+}
+
+static int has_layer(const char *name)
+{
+    uint32_t n = 0;
+    VkLayerProperties *layers;
+    int found = 0;
+
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || !n)
+        return 0;
+    layers = calloc(n, sizeof(*layers));
+    if (!layers)
+        return 0;
+    if (vkEnumerateInstanceLayerProperties(&n, layers) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = !strcmp(layers[i].layerName, name);
+    free(layers);
+    return found;
+}
+
+static int create_instance(NstVk *vk, int validation)
+{
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "nst",
+        .pEngineName = "libnst",
+        .engineVersion = VK_MAKE_VERSION(NST_VERSION_MAJOR, NST_VERSION_MINOR, 0),
+        .apiVersion = VK_API_VERSION_1_1,
+    };
+    const char *layers[] = { VALIDATION_LAYER };
+    const char *exts[] = { VK_EXT_DEBUG_UTILS_EXTENSION_NAME };
+    VkDebugUtilsMessengerCreateInfoEXT dbg = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
+        .pfnUserCallback = on_validation,
+        .pUserData = vk,
+    };
+    VkInstanceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .pApplicationInfo = &app,
+    };
+    VkResult r;
+
+    if (validation) {
+        if (!has_layer(VALIDATION_LAYER)) {
+            nst_log(vk->log, NST_LOG_ERROR, "validation requested but %s is "
+                    "not installed (Debian: vulkan-validationlayers)",
+                    VALIDATION_LAYER);
+            return NST_ERR_DEVICE;
+        }
+        info.enabledLayerCount = 1;
+        info.ppEnabledLayerNames = layers;
+        info.enabledExtensionCount = 1;
+        info.ppEnabledExtensionNames = exts;
+        info.pNext = &dbg; /* also catches messages of vkCreateInstance */
+    }
+    r = vkCreateInstance(&info, NULL, &vk->instance);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_INITIALIZATION_FAILED) {
+        nst_log(vk->log, NST_LOG_ERROR, "no Vulkan driver found (VkResult %d); "
+                "install one, e.g. Debian's mesa-vulkan-drivers", (int)r);
+        return NST_ERR_DEVICE;
+    }
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkCreateInstance");
+    if (validation) {
+        PFN_vkCreateDebugUtilsMessengerEXT create = (PFN_vkCreateDebugUtilsMessengerEXT)
+            vkGetInstanceProcAddr(vk->instance, "vkCreateDebugUtilsMessengerEXT");
+        if (!create)
+            return nst_vk_check(vk, VK_ERROR_EXTENSION_NOT_PRESENT,
+                                "vkCreateDebugUtilsMessengerEXT lookup");
+        r = create(vk->instance, &dbg, NULL, &vk->messenger);
+        if (r != VK_SUCCESS)
+            return nst_vk_check(vk, r, "vkCreateDebugUtilsMessengerEXT");
+    }
+    return NST_OK;
+}
+
+static int compute_family(VkPhysicalDevice phys, uint32_t *family)
+{
+    uint32_t n = 0;
+    VkQueueFamilyProperties q[32];
+
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
+    if (n > 32)
+        n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, q);
+    for (uint32_t i = 0; i < n; i++) {
+        if ((q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && q[i].queueCount) {
+            *family = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int type_rank(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:   return 4;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:    return 2;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:            return 1;
+    default:                                     return 0;
+    }
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* Picks a device with a compute queue: the one the user named (index or
+ * name substring), else the best-ranked type, the first of a tie. */
+static int pick_device(NstVk *vk, const char *want)
+{
+    uint32_t n = 0;
+    VkPhysicalDevice *devs;
+    int best = -1, best_rank = -1, by_index = -1, ret = NST_OK;
+    char *end;
+    VkResult r;
+
+    r = vkEnumeratePhysicalDevices(vk->instance, &n, NULL);
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkEnumeratePhysicalDevices");
+    if (!n) {
+        nst_log(vk->log, NST_LOG_ERROR, "no Vulkan device found");
+        return NST_ERR_DEVICE;
+    }
+    devs = calloc(n, sizeof(*devs));
+    if (!devs)
+        return NST_ERR_NOMEM;
+    r = vkEnumeratePhysicalDevices(vk->instance, &n, devs);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+        free(devs);
+        return nst_vk_check(vk, r, "vkEnumeratePhysicalDevices");
+    }
+    if (want && *want) {
+        long idx = strtol(want, &end, 10);
+        if (!*end && idx >= 0)
+            by_index = idx < (long)n ? (int)idx : (int)n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        VkPhysicalDeviceProperties p;
+        uint32_t family;
+        int rank;
+
+        vkGetPhysicalDeviceProperties(devs[i], &p);
+        nst_log(vk->log, NST_LOG_DEBUG, "Vulkan device %u: %s", i, p.deviceName);
+        if (!compute_family(devs[i], &family) || p.apiVersion < VK_API_VERSION_1_1)
+            continue;
+        if (by_index >= 0)
+            rank = (int)i == by_index;
+        else if (want && *want)
+            rank = contains_nocase(p.deviceName, want);
+        else
+            rank = type_rank(p.deviceType) + 1;
+        if (rank > 0 && rank > best_rank) {
+            best = (int)i;
+            best_rank = rank;
+        }
+    }
+    if (best < 0) {
+        if (want && *want)
+            nst_log(vk->log, NST_LOG_ERROR, "no Vulkan device matches '%s' "
+                    "(%u device(s); give an index or part of a name)", want, n);
+        else
+            nst_log(vk->log, NST_LOG_ERROR, "no Vulkan 1.1 device with a "
+                    "compute queue among %u device(s)", n);
+        ret = NST_ERR_DEVICE;
+    } else {
+        vk->phys = devs[best];
+        compute_family(vk->phys, &vk->queue_family);
+    }
+    free(devs);
+    return ret;
+}
+
+static int create_device(NstVk *vk)
+{
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo q = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = vk->queue_family,
+        .queueCount = 1,
+        .pQueuePriorities = &prio,
+    };
+    VkDeviceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &q,
+    };
+    VkPhysicalDeviceMaintenance3Properties m3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+    };
+    VkPhysicalDeviceProperties2 p2 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+        .pNext = &m3,
+    };
+    VkCommandPoolCreateInfo pool = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = vk->queue_family,
+    };
+    VkCommandBufferAllocateInfo cb = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VkFenceCreateInfo fence = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    VkResult r;
+
+    vkGetPhysicalDeviceProperties(vk->phys, &vk->props);
+    vkGetPhysicalDeviceProperties2(vk->phys, &p2);
+    vkGetPhysicalDeviceMemoryProperties(vk->phys, &vk->mem_props);
+    vk->max_allocation = m3.maxMemoryAllocationSize;
+
+    r = vkCreateDevice(vk->phys, &info, NULL, &vk->device);
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkCreateDevice");
+    vkGetDeviceQueue(vk->device, vk->queue_family, 0, &vk->queue);
+    r = vkCreateCommandPool(vk->device, &pool, NULL, &vk->cmd_pool);
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkCreateCommandPool");
+    cb.commandPool = vk->cmd_pool;
+    r = vkAllocateCommandBuffers(vk->device, &cb, &vk->cmd);
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkAllocateCommandBuffers");
+    r = vkCreateFence(vk->device, &fence, NULL, &vk->fence);
+    return nst_vk_check(vk, r, "vkCreateFence");
+}
+
+int nst_vk_create(NstVk *vk, const char *device, int validation,
+                  const NstLog *log)
+{
+    const char *env = getenv("NST_DEVICE");
+    int ret;
+
+    memset(vk, 0, sizeof(*vk));
+    vk->log = log;
+    if ((!device || !*device) && env && *env)
+        device = env;
+    if ((ret = create_instance(vk, validation)) < 0 ||
+        (ret = pick_device(vk, device)) < 0 ||
+        (ret = create_device(vk)) < 0) {
+        nst_vk_destroy(vk);
+        return ret;
+    }
+    nst_log(log, NST_LOG_INFO, "using Vulkan device '%s'%s",
+            vk->props.deviceName, validation ? " with validation" : "");
+    return NST_OK;
+}
+
+void nst_vk_destroy(NstVk *vk)
+{
+    if (vk->device) {
+        vkDeviceWaitIdle(vk->device);
+        if (vk->fence)
+            vkDestroyFence(vk->device, vk->fence, NULL);
+        if (vk->cmd_pool)
+            vkDestroyCommandPool(vk->device, vk->cmd_pool, NULL);
+        vkDestroyDevice(vk->device, NULL);
+    }
+    if (vk->messenger) {
+        PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)
+            vkGetInstanceProcAddr(vk->instance, "vkDestroyDebugUtilsMessengerEXT");
+        if (destroy)
+            destroy(vk->instance, vk->messenger, NULL);
+    }
+    if (vk->instance)
+        vkDestroyInstance(vk->instance, NULL);
+    unsigned seen = vk->validation_messages;
+    const NstLog *log = vk->log;
+    memset(vk, 0, sizeof(*vk));
+    vk->validation_messages = seen;
+    vk->log = log;
+}
+
+static int memory_type(const NstVk *vk, uint32_t bits,
+                       VkMemoryPropertyFlags need, VkMemoryPropertyFlags prefer)
+{
+    int fallback = -1;
+
+    for (uint32_t i = 0; i < vk->mem_props.memoryTypeCount; i++) {
+        VkMemoryPropertyFlags f = vk->mem_props.memoryTypes[i].propertyFlags;
+        if (!(bits & (1u << i)) || (f & need) != need)
+            continue;
+        if ((f & prefer) == prefer)
+            return (int)i;
+        if (fallback < 0)
+            fallback = (int)i;
+    }
+    return fallback;
+}
+
+static int create_view(NstVk *vk, NstBuffer *b, VkBufferView *view)
+{
+    VkBufferViewCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = b->buffer,
+        .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+        .offset = 0,
+        .range = VK_WHOLE_SIZE,
+    };
+    return nst_vk_check(vk, vkCreateBufferView(vk->device, &info, NULL, view),
+                        "vkCreateBufferView");
+}
+
+int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
+                         unsigned flags)
+{
+    VkBufferCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = size,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+    };
+    VkMemoryRequirements req;
+    VkMemoryAllocateInfo alloc = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO };
+    VkMemoryPropertyFlags need = 0, prefer = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+    int type, ret;
+
+    memset(b, 0, sizeof(*b));
+    if (!size || size > vk->max_allocation) {
+        nst_log(vk->log, NST_LOG_ERROR, "buffer of %llu bytes exceeds the "
+                "device's largest allocation (%llu bytes)",
+                (unsigned long long)size, (unsigned long long)vk->max_allocation);
+        return NST_ERR_LIMITS;
+    }
+    if (flags & NST_BUF_TENSOR)
+        info.usage |= VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                      VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT;
+    if (flags & NST_BUF_STORAGE)
+        info.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    if (flags & NST_BUF_COPY)
+        info.usage |= VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    if (flags & NST_BUF_HOST) {
+        need = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+        prefer = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+    }
+
+    if ((ret = nst_vk_check(vk, vkCreateBuffer(vk->device, &info, NULL, &b->buffer),
+                            "vkCreateBuffer")) < 0)
+        goto fail;
+    vkGetBufferMemoryRequirements(vk->device, b->buffer, &req);
+    type = memory_type(vk, req.memoryTypeBits, need, prefer);
+    if (type < 0) {
+        nst_log(vk->log, NST_LOG_ERROR, "no suitable Vulkan memory type");
+        ret = NST_ERR_DEVICE;
+        goto fail;
+    }
+    alloc.allocationSize = req.size;
+    alloc.memoryTypeIndex = (uint32_t)type;
+    if ((ret = nst_vk_check(vk, vkAllocateMemory(vk->device, &alloc, NULL, &b->memory),
+                            "vkAllocateMemory")) < 0 ||
+        (ret = nst_vk_check(vk, vkBindBufferMemory(vk->device, b->buffer, b->memory, 0),
+                            "vkBindBufferMemory")) < 0)
+        goto fail;
+    b->size = size;
+    if ((flags & NST_BUF_HOST) &&
+        (ret = nst_vk_check(vk, vkMapMemory(vk->device, b->memory, 0, VK_WHOLE_SIZE,
+                                            0, &b->mapped), "vkMapMemory")) < 0)
+        goto fail;
+    if ((flags & NST_BUF_TENSOR) &&
+        ((ret = create_view(vk, b, &b->ro)) < 0 || (ret = create_view(vk, b, &b->rw)) < 0))
+        goto fail;
+    return NST_OK;
+fail:
+    nst_vk_buffer_destroy(vk, b);
+    return ret;
+}
+
+void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b)
+{
+    if (b->ro)
+        vkDestroyBufferView(vk->device, b->ro, NULL);
+    if (b->rw)
+        vkDestroyBufferView(vk->device, b->rw, NULL);
+    if (b->buffer)
+        vkDestroyBuffer(vk->device, b->buffer, NULL);
+    if (b->memory)
+        vkFreeMemory(vk->device, b->memory, NULL); /* unmaps too */
+    memset(b, 0, sizeof(*b));
+}
+
+int nst_vk_begin(NstVk *vk)
+{
+    VkCommandBufferBeginInfo begin = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VkResult r = vkResetCommandBuffer(vk->cmd, 0);
+
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkResetCommandBuffer");
+    return nst_vk_check(vk, vkBeginCommandBuffer(vk->cmd, &begin),
+                        "vkBeginCommandBuffer");
+}
+
+int nst_vk_submit_wait(NstVk *vk)
+{
+    VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &vk->cmd,
+    };
+    VkResult r = vkEndCommandBuffer(vk->cmd);
+
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkEndCommandBuffer");
+    if ((r = vkResetFences(vk->device, 1, &vk->fence)) != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkResetFences");
+    if ((r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence)) != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkQueueSubmit");
+    /* Bounded wait: a lost or hung device must not hang the caller. */
+    r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, 120ull * 1000000000ull);
+    if (r == VK_TIMEOUT) {
+        nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device did not finish a "
+                "frame within 120 s");
+        return NST_ERR_DEVICE;
+    }
+    return nst_vk_check(vk, r, "vkWaitForFences");
+}
+
+void nst_vk_barrier(NstVk *vk)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT,
+    };
+    vkCmdPipelineBarrier(vk->cmd,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                         VK_PIPELINE_STAGE_HOST_BIT,
+                         0, 1, &mb, 0, NULL, 0, NULL);
+}

@@ -1,0 +1,67 @@
+/*
+ * Vulkan device, memory and buffers: the part of libnst that talks to the
+ * driver directly. Everything above it works in buffers and dispatches.
+ */
+#ifndef NST_VK_H
+#define NST_VK_H
+
+#include <vulkan/vulkan.h>
+
+#include "log.h"
+
+typedef struct NstVk {
+    const NstLog *log;
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    unsigned validation_messages;
+    VkPhysicalDevice phys;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem_props;
+    VkDeviceSize max_allocation;   /* maxMemoryAllocationSize */
+    VkDevice device;
+    uint32_t queue_family;
+    VkQueue queue;
+    VkCommandPool cmd_pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+} NstVk;
+
+/* A buffer with its own memory, optionally mapped and with texel views
+ * (format R32G32B32A32_SFLOAT) for tensors. */
+typedef struct NstBuffer {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    VkDeviceSize size;
+    VkBufferView ro;   /* uniform texel buffer view, or null */
+    VkBufferView rw;   /* storage texel buffer view, or null */
+    void *mapped;      /* host pointer when host-visible, else NULL */
+} NstBuffer;
+
+enum {
+    NST_BUF_TENSOR  = 1 << 0, /* texel views, device-local preferred */
+    NST_BUF_STORAGE = 1 << 1, /* storage buffer */
+    NST_BUF_HOST    = 1 << 2, /* host-visible and coherent, mapped */
+    NST_BUF_COPY    = 1 << 3, /* transfer source and destination */
+};
+
+/* device: index or name substring, NULL/"" = NST_DEVICE or automatic. */
+int  nst_vk_create(NstVk *vk, const char *device, int validation,
+                   const NstLog *log);
+void nst_vk_destroy(NstVk *vk);
+
+int  nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
+                          unsigned flags);
+void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b);
+
+/* Begin recording into the engine's one command buffer. */
+int nst_vk_begin(NstVk *vk);
+/* Submit it and wait for the device to finish it. */
+int nst_vk_submit_wait(NstVk *vk);
+
+/* A full compute->compute and compute->host/transfer memory barrier. */
+void nst_vk_barrier(NstVk *vk);
+
+/* Maps a VkResult to NST_ERR_* and logs what failed. */
+int nst_vk_check(NstVk *vk, VkResult r, const char *what);
+
+#endif

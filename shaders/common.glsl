@@ -1,0 +1,13 @@
+/*
+ * Declarations every shader shares; see engine/pipelines.h for the binding
+ * table. Tensors are "C4HW": texel ((c4 * h) + y) * w + x holds channels
+ * 4*c4 .. 4*c4+3 of pixel (x, y), so one texel fetch brings four channels.
+ */
+layout(set = 0, binding = 0) uniform samplerBuffer src0;
+layout(set = 0, binding = 1) uniform samplerBuffer src1;
+layout(set = 0, binding = 2, rgba32f) uniform writeonly imageBuffer dst;
+
+int texel_index(int c4, int y, int x, int h, int w)
+{
+    return (c4 * h + y) * w + x;
+}

@@ -1,0 +1,88 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+/*
+ * Convolution, any odd kernel, any stride, zero or reflect padding.
+ * One invocation computes PX neighbouring pixels of one row for OCB output
+ * texels (4 channels each): every weight texel fetched is used PX times and
+ * every input texel OCB*4 times, which is what makes it fast on devices
+ * where memory reads are the cost (lavapipe above all).
+ * Weights: texel w_off + (((og * in_c4 + ic) * K + ky) * K + kx) * OCB*4
+ * + t*4 + ci holds the 4 output channels of texel og*OCB+t for input
+ * channel 4*ic+ci, so a mat4 of four such texels maps an input texel to an
+ * output texel.
+ */
+#include "common.glsl"
+
+layout(constant_id = 0) const int K = 3;
+layout(constant_id = 1) const int S = 1;
+layout(constant_id = 2) const int REFLECT = 0;
+layout(constant_id = 3) const int OCB = 2;
+layout(constant_id = 4) const int HAS_BIAS = 0;
+const int PX = 4;
+
+layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+
+layout(push_constant) uniform Push {
+    int in_w, in_h, in_c4;
+    int out_w, out_h, out_c4;
+    int pad_t, pad_l;
+    int w_off, b_off;
+} pc;
+
+int mirror(int i, int n)
+{
+    i = i < 0 ? -i : i;
+    return i >= n ? 2 * n - 2 - i : i;
+}
+
+void main()
+{
+    int x0 = int(gl_GlobalInvocationID.x) * PX;
+    int y = int(gl_GlobalInvocationID.y);
+    int og = int(gl_GlobalInvocationID.z);
+    if (x0 >= pc.out_w || y >= pc.out_h || og * OCB >= pc.out_c4)
+        return;
+
+    vec4 acc[OCB * PX];
+    for (int t = 0; t < OCB; t++) {
+        vec4 b = HAS_BIAS != 0 ? texelFetch(src1, pc.b_off + og * OCB + t) : vec4(0.0);
+        for (int p = 0; p < PX; p++)
+            acc[t * PX + p] = b;
+    }
+
+    int plane = pc.in_h * pc.in_w;
+    for (int ic = 0; ic < pc.in_c4; ic++) {
+        for (int ky = 0; ky < K; ky++) {
+            int iy = y * S + ky - pc.pad_t;
+            if (REFLECT != 0)
+                iy = mirror(iy, pc.in_h);
+            if (iy < 0 || iy >= pc.in_h)
+                continue;
+            int row = ic * plane + iy * pc.in_w;
+            for (int kx = 0; kx < K; kx++) {
+                vec4 v[PX];
+                for (int p = 0; p < PX; p++) {
+                    int ix = (x0 + p) * S + kx - pc.pad_l;
+                    if (REFLECT != 0)
+                        ix = mirror(ix, pc.in_w);
+                    v[p] = ix >= 0 && ix < pc.in_w ? texelFetch(src0, row + ix) : vec4(0.0);
+                }
+                int wb = pc.w_off + (((og * pc.in_c4 + ic) * K + ky) * K + kx) * OCB * 4;
+                for (int t = 0; t < OCB; t++) {
+                    mat4 m = mat4(texelFetch(src1, wb + 4 * t),
+                                  texelFetch(src1, wb + 4 * t + 1),
+                                  texelFetch(src1, wb + 4 * t + 2),
+                                  texelFetch(src1, wb + 4 * t + 3));
+                    for (int p = 0; p < PX; p++)
+                        acc[t * PX + p] += m * v[p];
+                }
+            }
+        }
+    }
+
+    for (int t = 0; t < OCB; t++)
+        for (int p = 0; p < PX; p++)
+            if (x0 + p < pc.out_w)
+                imageStore(dst, texel_index(og * OCB + t, y, x0 + p, pc.out_h, pc.out_w),
+                           acc[t * PX + p]);
+}

@@ -1,0 +1,76 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+/*
+ * Transposed convolution with TensorFlow SAME alignment:
+ * out[y] = sum of in[i] * W[ky] over S*i + ky - pad_t = y.
+ * Same invocation shape and weight packing as conv.comp (the host packs
+ * TF's [k][k][out][in] layout into it).
+ */
+#include "common.glsl"
+
+layout(constant_id = 0) const int K = 3;
+layout(constant_id = 1) const int S = 2;
+layout(constant_id = 3) const int OCB = 2;
+layout(constant_id = 4) const int HAS_BIAS = 0;
+const int PX = 4;
+
+layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+
+layout(push_constant) uniform Push {
+    int in_w, in_h, in_c4;
+    int out_w, out_h, out_c4;
+    int pad_t, pad_l;
+    int w_off, b_off;
+} pc;
+
+void main()
+{
+    int x0 = int(gl_GlobalInvocationID.x) * PX;
+    int y = int(gl_GlobalInvocationID.y);
+    int og = int(gl_GlobalInvocationID.z);
+    if (x0 >= pc.out_w || y >= pc.out_h || og * OCB >= pc.out_c4)
+        return;
+
+    vec4 acc[OCB * PX];
+    for (int t = 0; t < OCB; t++) {
+        vec4 b = HAS_BIAS != 0 ? texelFetch(src1, pc.b_off + og * OCB + t) : vec4(0.0);
+        for (int p = 0; p < PX; p++)
+            acc[t * PX + p] = b;
+    }
+
+    int plane = pc.in_h * pc.in_w;
+    for (int ky = 0; ky < K; ky++) {
+        int ty = y + pc.pad_t - ky;
+        if (ty < 0 || ty % S != 0 || ty / S >= pc.in_h)
+            continue;
+        int iy = ty / S;
+        for (int kx = 0; kx < K; kx++) {
+            int ix[PX];
+            for (int p = 0; p < PX; p++) {
+                int tx = x0 + p + pc.pad_l - kx;
+                ix[p] = tx >= 0 && tx % S == 0 && tx / S < pc.in_w ? tx / S : -1;
+            }
+            for (int ic = 0; ic < pc.in_c4; ic++) {
+                int row = ic * plane + iy * pc.in_w;
+                vec4 v[PX];
+                for (int p = 0; p < PX; p++)
+                    v[p] = ix[p] >= 0 ? texelFetch(src0, row + ix[p]) : vec4(0.0);
+                int wb = pc.w_off + (((og * pc.in_c4 + ic) * K + ky) * K + kx) * OCB * 4;
+                for (int t = 0; t < OCB; t++) {
+                    mat4 m = mat4(texelFetch(src1, wb + 4 * t),
+                                  texelFetch(src1, wb + 4 * t + 1),
+                                  texelFetch(src1, wb + 4 * t + 2),
+                                  texelFetch(src1, wb + 4 * t + 3));
+                    for (int p = 0; p < PX; p++)
+                        acc[t * PX + p] += m * v[p];
+                }
+            }
+        }
+    }
+
+    for (int t = 0; t < OCB; t++)
+        for (int p = 0; p < PX; p++)
+            if (x0 + p < pc.out_w)
+                imageStore(dst, texel_index(og * OCB + t, y, x0 + p, pc.out_h, pc.out_w),
+                           acc[t * PX + p]);
+}

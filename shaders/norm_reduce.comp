@@ -1,0 +1,42 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+/*
+ * Instance-norm statistics, second pass: merges the chunks of each channel
+ * texel (Chan et al.'s pairwise update) and folds mean, variance, scale and
+ * shift into y = a * x + b, written as two texels per channel texel.
+ */
+#include "common.glsl"
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(set = 0, binding = 3) readonly buffer Partials { vec4 part[]; };
+layout(set = 0, binding = 4) writeonly buffer Factors { vec4 ab[]; };
+
+layout(push_constant) uniform Push {
+    int npix, c4, chunk, n_chunks;
+    int scale_off, shift_off;
+    float eps;
+} pc;
+
+void main()
+{
+    int c = int(gl_GlobalInvocationID.x);
+    if (c >= pc.c4)
+        return;
+    float n = 0.0;
+    vec4 mean = vec4(0.0), m2 = vec4(0.0);
+    for (int k = 0; k < pc.n_chunks; k++) {
+        float nk = float(min(pc.chunk, pc.npix - k * pc.chunk));
+        vec4 mk = part[2 * (c * pc.n_chunks + k)];
+        vec4 m2k = part[2 * (c * pc.n_chunks + k) + 1];
+        float nn = n + nk;
+        vec4 d = mk - mean;
+        mean += d * (nk / nn);
+        m2 += m2k + d * d * (n * nk / nn);
+        n = nn;
+    }
+    vec4 var = m2 / n;
+    vec4 a = texelFetch(src1, pc.scale_off + c) * inversesqrt(var + pc.eps);
+    ab[2 * c] = a;
+    ab[2 * c + 1] = texelFetch(src1, pc.shift_off + c) - mean * a;
+}
