@@ -101,7 +101,7 @@ int nst_pipeline_get(NstPipelines *p, const char *name,
         .mapEntryCount = (uint32_t)n_spec,
         .pMapEntries = map,
         .dataSize = (size_t)n_spec * sizeof(int32_t),
-        .pData = spec,
+        .pData = n_spec ? spec : NULL,
     };
     VkComputePipelineCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
@@ -128,7 +128,7 @@ int nst_pipeline_get(NstPipelines *p, const char *name,
     for (int i = 0; i < p->n; i++) {
         pl = &p->list[i];
         if (pl->shader == shader && pl->n_spec == n_spec &&
-            !memcmp(pl->spec, spec, (size_t)n_spec * sizeof(*spec)))
+            (!n_spec || !memcmp(pl->spec, spec, (size_t)n_spec * sizeof(*spec))))
             return i;
     }
     if (p->n == p->cap) {
@@ -148,7 +148,8 @@ int nst_pipeline_get(NstPipelines *p, const char *name,
     memset(pl, 0, sizeof(*pl));
     pl->shader = shader;
     pl->n_spec = n_spec;
-    memcpy(pl->spec, spec, (size_t)n_spec * sizeof(*spec));
+    if (n_spec)
+        memcpy(pl->spec, spec, (size_t)n_spec * sizeof(*spec));
     ret = nst_vk_check(p->vk, vkCreateComputePipelines(p->vk->device, VK_NULL_HANDLE,
                                                        1, &info, NULL, &pl->pipeline),
                        "vkCreateComputePipelines");

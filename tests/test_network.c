@@ -1,0 +1,95 @@
+/*
+ * The whole network through the engine against the C reference, on real
+ * photos (../shared/media/photos, decoded and scaled by the patched ffmpeg)
+ * with real models (build/models/*.bin, from ../shared/models/ml5):
+ * PSNR >= 45 dB and no byte off by more than 2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "frames.h"
+#include "ref_frame.h"
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+/* Decodes a photo to rgb24 at w x h with the ffmpeg that make built. */
+static int load_photo(const char *photo, int w, int h, TestFrame *t)
+{
+    char cmd[1024];
+    FILE *p;
+    size_t need = (size_t)w * h * 3, got;
+
+    snprintf(cmd, sizeof(cmd), "%s/ffmpeg -v error -nostdin -i '%s' -vf scale=%d:%d "
+             "-f rawvideo -pix_fmt rgb24 -", env_or("NST_BUILD", "build"), photo, w, h);
+    p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    tf_alloc(t, NST_PIX_RGB24, w, h, 0, 0);
+    got = fread(t->f.data[0], 1, need, p);
+    if (pclose(p) != 0 || got != need) {
+        tf_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static void network_case(const char *style, const char *photo, int w, int h)
+{
+    char path[512], name[256], err[256] = "";
+    NstModel *m = NULL;
+    NstEngine *e = NULL;
+    TestFrame in, gpu, ref;
+    int ret;
+
+    snprintf(name, sizeof(name), "%s on %s %dx%d", style, photo, w, h);
+    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
+    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
+        check(0, name, "%s (run make models)", err);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
+    if (load_photo(path, w, h, &in) < 0) {
+        check(0, name, "cannot decode %s with the built ffmpeg", path);
+        nst_model_free(&m);
+        return;
+    }
+    tf_copy(&gpu, &in, 0, 0);
+    tf_copy(&ref, &in, 0, 0);
+    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
+        check(0, name, "engine: %s", nst_strerror(ret));
+    } else if ((ret = nst_engine_process(e, &gpu.f, 1.0f)) < 0) {
+        check(0, name, "process: %s", nst_strerror(ret));
+    } else if ((ret = nst_ref_process(m, &ref.f, 1.0f)) < 0) {
+        check(0, name, "reference: %s", nst_strerror(ret));
+    } else {
+        double psnr = tf_psnr(&gpu, &ref), restyled = tf_psnr(&gpu, &in);
+        int diff = tf_max_diff(&gpu, &ref);
+        printf("# %s: PSNR %.2f dB vs reference, max diff %d, PSNR %.2f dB vs input\n",
+               name, psnr, diff, restyled);
+        check(psnr >= 45.0 && diff <= 2 && restyled < 25.0 &&
+              !nst_engine_validation_messages(e), name,
+              "PSNR %.2f dB (>= 45), max diff %d (<= 2), %.2f dB from the input "
+              "(< 25: restyled at all), %u validation messages", psnr, diff, restyled,
+              nst_engine_validation_messages(e));
+    }
+    nst_engine_free(&e);
+    nst_model_free(&m);
+    tf_free(&in);
+    tf_free(&gpu);
+    tf_free(&ref);
+}
+
+int main(void)
+{
+    /* odd sizes that the network rounds up and the engine crops again */
+    network_case("udnie", "chelsea.png", 203, 135);
+    network_case("scream", "astronaut.png", 128, 128);
+    network_case("la_muse", "rocket.jpg", 161, 107);
+    return check_status();
+}
