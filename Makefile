@@ -33,7 +33,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check check-engine tests clean distclean
+.PHONY: all lib ffmpeg models demo check bench tests clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -108,6 +108,13 @@ models: $(MODELS)
 $(B)/models/%.bin: tools/nst-convert
 	@mkdir -p $(@D)
 	$(PYTHON) tools/nst-convert $(SHARED)/models/ml5/$* -o $@
+
+# ---- tools --------------------------------------------------------------------
+$(B)/nst-bench: tools/nst-bench.c $(B)/libnst.a
+	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
+
+bench: $(B)/nst-bench $(B)/models/udnie.bin
+	$(B)/nst-bench $(B)/models/udnie.bin 256x256 640x360 1280x720
 
 # ---- demo and checks --------------------------------------------------------
 demo: all models

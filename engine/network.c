@@ -613,7 +613,7 @@ static int plan_exec(NstNet *net, NstExec *x)
                           x->w_off, x->b_off };
         b.src1 = &net->weights;
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
-                        div_up((int)div_up(x->out_w, 4), 8), div_up(x->out_h, 8),
+                        div_up((int)div_up(x->out_w, 4), 64), (uint32_t)x->out_h,
                         (uint32_t)(x->out_c4 / x->ocb));
     }
     case NST_OP_UPSAMPLE: {

@@ -1,7 +1,7 @@
 /*
  * The whole network through the engine against the C reference, on real
  * photos (../shared/media/photos, decoded and scaled by the patched ffmpeg)
- * with real models (build/models/*.bin, from ../shared/models/ml5):
+ * with real models (build/models/STYLE.bin, from ../shared/models/ml5):
  * PSNR >= 45 dB and no byte off by more than 2.
  */
 #include <stdio.h>
