@@ -15,22 +15,44 @@ static uint8_t *px(const NstFrame *f, int plane, int x, int y, int bytes)
     return f->data[plane] + (ptrdiff_t)y * f->linesize[plane] + (ptrdiff_t)x * bytes;
 }
 
-/* Chroma sample (U, V) for pixel x, y: co-sited, no interpolation. */
+static void chroma_sample(const NstFrame *f, int cx, int cy, float uv[2])
+{
+    if (f->format == NST_PIX_NV12) {
+        uv[0] = px(f, 1, cx, cy, 2)[0];
+        uv[1] = px(f, 1, cx, cy, 2)[1];
+    } else {
+        uv[0] = *px(f, 1, cx, cy, 1);
+        uv[1] = *px(f, 2, cx, cy, 1);
+    }
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Chroma (U, V) at pixel x, y: 4:4:4 as stored; 4:2:0 interpolated
+ * bilinearly from samples sited at the centre of their 2x2 pixels. */
 static void chroma_at(const NstFrame *f, int x, int y, float *u, float *v)
 {
-    switch (f->format) {
-    case NST_PIX_YUV444P:
+    int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+    float cx = (x - 0.5f) * 0.5f, cy = (y - 0.5f) * 0.5f;
+    int x0 = (int)floorf(cx), y0 = (int)floorf(cy);
+    float fx = cx - x0, fy = cy - y0, s[4][2];
+
+    if (f->format == NST_PIX_YUV444P) {
         *u = *px(f, 1, x, y, 1);
         *v = *px(f, 2, x, y, 1);
-        break;
-    case NST_PIX_YUV420P:
-        *u = *px(f, 1, x >> 1, y >> 1, 1);
-        *v = *px(f, 2, x >> 1, y >> 1, 1);
-        break;
-    default: /* NV12 */
-        *u = px(f, 1, x >> 1, y >> 1, 2)[0];
-        *v = px(f, 1, x >> 1, y >> 1, 2)[1];
-        break;
+        return;
+    }
+    chroma_sample(f, clampi(x0, 0, cw - 1), clampi(y0, 0, ch - 1), s[0]);
+    chroma_sample(f, clampi(x0 + 1, 0, cw - 1), clampi(y0, 0, ch - 1), s[1]);
+    chroma_sample(f, clampi(x0, 0, cw - 1), clampi(y0 + 1, 0, ch - 1), s[2]);
+    chroma_sample(f, clampi(x0 + 1, 0, cw - 1), clampi(y0 + 1, 0, ch - 1), s[3]);
+    for (int c = 0; c < 2; c++) {
+        float top = s[0][c] + (s[1][c] - s[0][c]) * fx;
+        float bottom = s[2][c] + (s[3][c] - s[2][c]) * fx;
+        (c ? v : u)[0] = top + (bottom - top) * fy;
     }
 }
 

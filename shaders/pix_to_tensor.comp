@@ -3,8 +3,9 @@
 /*
  * Frame pixels -> network input tensor (3 channels in one texel): YUV is
  * converted with the frame's matrix and range (given as an affine map of
- * 0..255 values), chroma is taken from the co-sited sample, and values are
- * mapped to the model's input range and channel order.
+ * 0..255 values), 4:2:0 chroma interpolated bilinearly from samples sited
+ * at the centre of their 2x2 pixels (the mirror of tensor_to_pix's 2x2
+ * mean), and values are mapped to the model's input range and channel order.
  */
 #include "common.glsl"
 #include "pixels.glsl"
@@ -18,6 +19,30 @@ layout(push_constant) uniform Push {
     float in_mul, in_add;
     vec4 m0, m1, m2; /* rgb = (m0.xyz . yuv + m0.w, ...) */
 } pc;
+
+/* Chroma sample (cx, cy) of a 4:2:0 frame: (U, V). */
+vec2 chroma_sample(int cx, int cy)
+{
+    if (pc.format == FMT_NV12) {
+        int o = pc.off1 + cy * pc.stride1 + cx * 2;
+        return vec2(frame_byte(o), frame_byte(o + 1));
+    }
+    return vec2(frame_byte(pc.off1 + cy * pc.stride1 + cx),
+                frame_byte(pc.off2 + cy * pc.stride2 + cx));
+}
+
+vec2 chroma_420(int x, int y)
+{
+    int cw = (pc.w + 1) / 2, ch = (pc.h + 1) / 2;
+    vec2 c = (vec2(x, y) - 0.5) * 0.5;
+    ivec2 c0 = ivec2(floor(c));
+    vec2 f = c - vec2(c0);
+    int xa = clamp(c0.x, 0, cw - 1), xb = clamp(c0.x + 1, 0, cw - 1);
+    int ya = clamp(c0.y, 0, ch - 1), yb = clamp(c0.y + 1, 0, ch - 1);
+    vec2 top = mix(chroma_sample(xa, ya), chroma_sample(xb, ya), f.x);
+    vec2 bottom = mix(chroma_sample(xa, yb), chroma_sample(xb, yb), f.x);
+    return mix(top, bottom, f.y);
+}
 
 void main()
 {
@@ -37,13 +62,8 @@ void main()
         if (pc.format == FMT_YUV444P) {
             yuv.y = float(frame_byte(pc.off1 + y * pc.stride1 + x));
             yuv.z = float(frame_byte(pc.off2 + y * pc.stride2 + x));
-        } else if (pc.format == FMT_YUV420P) {
-            yuv.y = float(frame_byte(pc.off1 + (y >> 1) * pc.stride1 + (x >> 1)));
-            yuv.z = float(frame_byte(pc.off2 + (y >> 1) * pc.stride2 + (x >> 1)));
-        } else { /* NV12 */
-            int o = pc.off1 + (y >> 1) * pc.stride1 + (x >> 1) * 2;
-            yuv.y = float(frame_byte(o));
-            yuv.z = float(frame_byte(o + 1));
+        } else {
+            yuv.yz = chroma_420(x, y);
         }
         rgb = clamp(vec3(dot(pc.m0.xyz, yuv), dot(pc.m1.xyz, yuv), dot(pc.m2.xyz, yuv)) +
                     vec3(pc.m0.w, pc.m1.w, pc.m2.w), 0.0, 255.0);
