@@ -14,7 +14,7 @@ layout(constant_id = 3) const int OCB = 2;
 layout(constant_id = 4) const int HAS_BIAS = 0;
 const int PX = 4;
 
-layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout(push_constant) uniform Push {
     int in_w, in_h, in_c4;

@@ -143,12 +143,17 @@ int main(void)
     conv_case("conv 3x3 s2 symmetric 20->36 11x9", 20, 36, 3, 2, 1, 1, 11, 9);
     conv_case("conv 3x3 s1 128->128 21x14", 128, 128, 3, 1, 0, 0, 21, 14);
     conv_case("conv 1x1 s1 5->7 1x1", 5, 7, 1, 1, 0, 1, 1, 1);
+    /* wider than one workgroup's rows, taller than one of its columns */
+    conv_case("conv 3x3 s1 same 3->8 300x3", 3, 8, 3, 1, 0, 1, 300, 3);
+    conv_case("conv 3x3 s2 same 8->8 3x70", 8, 8, 3, 2, 0, 0, 3, 70);
 
     /* transposed convolutions, TF SAME alignment */
     transpose_case("conv_transpose 3x3 s2 16->8 7x5", 16, 8, 3, 7, 5);
     transpose_case("conv_transpose 3x3 s2 128->64 6x4", 128, 64, 3, 6, 4);
     transpose_case("conv_transpose 3x3 s2 8->3 1x1", 8, 3, 3, 1, 1);
     transpose_case("conv_transpose 4x4 s2 8->4 5x3", 8, 4, 4, 5, 3);
+    transpose_case("conv_transpose 3x3 s2 8->8 150x2", 8, 8, 3, 150, 2);
+    transpose_case("conv_transpose 3x3 s2 8->8 2x40", 8, 8, 3, 2, 40);
 
     /* nearest upsampling */
     {
@@ -157,6 +162,13 @@ int main(void)
         int u = mb_simple(&b, NST_OP_UPSAMPLE, c, -1, 8, 2);
         finish_model(&b, u, 8);
         run_case("upsample x2 8ch 9x7", &b, u, 9, 7);
+    }
+    {
+        ModelBuilder b = { .seed = 11 };
+        int c = mb_conv(&b, -1, 3, 8, 3, 1, 0, 1);
+        int u = mb_simple(&b, NST_OP_UPSAMPLE, c, -1, 8, 2);
+        finish_model(&b, u, 8);
+        run_case("upsample x2 8ch 70x33", &b, u, 70, 33);
     }
     /* instance norm alone, over several reduction chunks */
     {
