@@ -85,11 +85,52 @@ static void network_case(const char *style, const char *photo, int w, int h)
     tf_free(&ref);
 }
 
+/* The largest size the issue asks for: 1920x1080 runs within lavapipe's
+ * limits (a 32-channel tensor there is 265 MB, past its 128 MiB storage
+ * buffer range, hence texel buffers). Too slow for the C reference here,
+ * so it checks that the frame is processed cleanly and restyled. */
+static void big_frame_case(const char *style, const char *photo)
+{
+    char path[512], name[256], err[256] = "";
+    NstModel *m = NULL;
+    NstEngine *e = NULL;
+    TestFrame in, gpu;
+    int ret;
+
+    snprintf(name, sizeof(name), "%s on %s 1920x1080", style, photo);
+    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
+    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
+        check(0, name, "%s (run make models)", err);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
+    if (load_photo(path, 1920, 1080, &in) < 0) {
+        check(0, name, "cannot decode %s with the built ffmpeg", path);
+        nst_model_free(&m);
+        return;
+    }
+    tf_copy(&gpu, &in, 0, 0);
+    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
+        check(0, name, "engine: %s", nst_strerror(ret));
+    } else {
+        ret = nst_engine_process(e, &gpu.f, 1.0f);
+        double restyled = tf_psnr(&gpu, &in);
+        check(ret == NST_OK && restyled < 25.0 && !nst_engine_validation_messages(e), name,
+              "%s, %.2f dB from the input, %u validation messages", nst_strerror(ret),
+              restyled, nst_engine_validation_messages(e));
+    }
+    nst_engine_free(&e);
+    nst_model_free(&m);
+    tf_free(&in);
+    tf_free(&gpu);
+}
+
 int main(void)
 {
     /* odd sizes that the network rounds up and the engine crops again */
     network_case("udnie", "chelsea.png", 203, 135);
     network_case("scream", "astronaut.png", 128, 128);
     network_case("la_muse", "rocket.jpg", 161, 107);
+    big_frame_case("wave", "forensics_IMG_1054.jpg");
     return check_status();
 }
