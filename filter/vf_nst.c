@@ -1,0 +1,288 @@
+/*
+ * Copyright (c) 2025 the nst authors
+ *
+ * This file is part of FFmpeg.
+ *
+ * FFmpeg is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * FFmpeg is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with FFmpeg; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA
+ */
+
+/**
+ * @file
+ * Neural style transfer through libnst: every frame is restyled in place by
+ * a feed-forward style network that libnst runs as Vulkan compute shaders.
+ * The filter itself only translates between AVFrame and NstFrame.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <nst.h>
+
+#include "libavutil/opt.h"
+#include "libavutil/pixdesc.h"
+#include "avfilter.h"
+#include "filters.h"
+#include "version.h"
+/* internal.h was folded into filters.h during the 7.1 cycle (lavfi 10.4). */
+#if LIBAVFILTER_VERSION_INT < AV_VERSION_INT(10, 4, 100)
+#include "internal.h"
+#endif
+#include "video.h"
+
+typedef struct NstContext {
+    const AVClass *class;
+    char *model_path;
+    float strength;
+    char *device;
+
+    NstModel *model;   /* from init until the engine is created */
+    NstEngine *engine;
+} NstContext;
+
+#define OFFSET(x) offsetof(NstContext, x)
+#define FLAGS  AV_OPT_FLAG_FILTERING_PARAM | AV_OPT_FLAG_VIDEO_PARAM
+#define TFLAGS AV_OPT_FLAG_FILTERING_PARAM | AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_RUNTIME_PARAM
+
+/* model comes first so that the shorthand nst=style.bin sets it. */
+static const AVOption nst_options[] = {
+    { "model",    "path to the style model (style.bin)",
+      OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
+    { "strength", "blend between the input (0) and the styled frame (1)",
+      OFFSET(strength),   AV_OPT_TYPE_FLOAT,  { .dbl = 1.0  }, 0.0, 1.0, TFLAGS },
+    { "device",   "Vulkan device: index or part of its name (empty: automatic)",
+      OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
+    { NULL }
+};
+
+AVFILTER_DEFINE_CLASS(nst);
+
+static int nst_to_averror(int err)
+{
+    switch (err) {
+    case NST_ERR_INVALID:     return AVERROR(EINVAL);
+    case NST_ERR_IO:          return AVERROR(EIO);
+    case NST_ERR_FORMAT:      return AVERROR_INVALIDDATA;
+    case NST_ERR_UNSUPPORTED: return AVERROR(ENOSYS);
+    case NST_ERR_NOMEM:       return AVERROR(ENOMEM);
+    case NST_ERR_LIMITS:      return AVERROR(ERANGE);
+    case NST_ERR_DEVICE:
+    default:                  return AVERROR_EXTERNAL;
+    }
+}
+
+/* libnst reports through this callback, one line per call. Its info
+ * messages (device selection, pipeline set-up) are what FFmpeg libraries
+ * log at verbose level, so that a plain ffmpeg run stays quiet. */
+static void nst_log(void *opaque, int level, const char *msg)
+{
+    int av_level;
+
+    switch (level) {
+    case NST_LOG_ERROR:   av_level = AV_LOG_ERROR;   break;
+    case NST_LOG_WARNING: av_level = AV_LOG_WARNING; break;
+    case NST_LOG_INFO:    av_level = AV_LOG_VERBOSE; break;
+    default:              av_level = AV_LOG_DEBUG;   break;
+    }
+    av_log(opaque, av_level, "%s\n", msg);
+}
+
+/* Loads and checks the model, so that a bad file or option fails at once.
+ * The engine is created later, in config_input(): ffmpeg may initialize a
+ * filter graph only to inspect it, and creating an engine (weights upload,
+ * pipeline compilation) is the expensive part. */
+static av_cold int init(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+    char err[256] = "";
+    int ret;
+
+    if (!s->model_path || !*s->model_path) {
+        av_log(ctx, AV_LOG_ERROR,
+               "No model given: use nst=model=STYLE.bin or nst=STYLE.bin.\n");
+        return AVERROR(EINVAL);
+    }
+
+    ret = nst_model_load_file(s->model_path, &s->model, err, sizeof(err));
+    if (ret < 0) {
+        /* The loader's message names the file and the offending field. */
+        if (*err)
+            av_log(ctx, AV_LOG_ERROR, "Cannot load the model: %s\n", err);
+        else
+            av_log(ctx, AV_LOG_ERROR, "Cannot load the model '%s': %s\n",
+                   s->model_path, nst_strerror(ret));
+        if (ret == NST_ERR_IO) {
+            /* Say why the file cannot be read (ENOENT, EACCES, ...): open it
+             * the way the loader does and report that errno. */
+            FILE *f = fopen(s->model_path, "rb");
+            if (!f)
+                return AVERROR(errno);
+            fclose(f);
+        }
+        return nst_to_averror(ret);
+    }
+    return 0;
+}
+
+static int config_input(AVFilterLink *inlink)
+{
+    AVFilterContext *ctx = inlink->dst;
+    NstContext *s = ctx->priv;
+    NstEngineOptions opts = {
+        .device     = s->device,
+        .log        = nst_log,
+        .log_opaque = ctx,
+    };
+    const char *name;
+    int ret;
+
+    if (s->engine)
+        return 0;
+
+    /* On failure libnst has logged the details (which device, which call). */
+    ret = nst_engine_create(s->model, &opts, &s->engine);
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Cannot create the engine: %s\n",
+               nst_strerror(ret));
+        return nst_to_averror(ret);
+    }
+
+    /* The engine keeps what it needs of the model. */
+    name = nst_model_meta(s->model, "name");
+    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s'\n",
+           name ? name : s->model_path, nst_engine_device_name(s->engine));
+    nst_model_free(&s->model);
+    return 0;
+}
+
+static av_cold void uninit(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+    unsigned n;
+
+    nst_model_free(&s->model);
+    if (!s->engine)
+        return;
+    /* Each message was already logged as it came; the count makes a run
+     * with validation enabled easy to judge at a glance. */
+    n = nst_engine_validation_messages(s->engine);
+    if (n)
+        av_log(ctx, AV_LOG_ERROR, "%u Vulkan validation message(s)\n", n);
+    nst_engine_free(&s->engine);
+}
+
+static const enum AVPixelFormat pix_fmts[] = {
+    AV_PIX_FMT_RGB24, AV_PIX_FMT_RGBA, AV_PIX_FMT_BGRA,
+    AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12,
+    AV_PIX_FMT_NONE
+};
+
+static NstPixelFormat nst_pix_fmt(enum AVPixelFormat fmt)
+{
+    switch (fmt) {
+    case AV_PIX_FMT_RGB24:   return NST_PIX_RGB24;
+    case AV_PIX_FMT_RGBA:    return NST_PIX_RGBA;
+    case AV_PIX_FMT_BGRA:    return NST_PIX_BGRA;
+    case AV_PIX_FMT_YUV420P: return NST_PIX_YUV420P;
+    case AV_PIX_FMT_YUV444P: return NST_PIX_YUV444P;
+    case AV_PIX_FMT_NV12:    return NST_PIX_NV12;
+    default:                 return NST_PIX_NB; /* not negotiated */
+    }
+}
+
+/* Untagged video is treated as BT.601, as swscale does. */
+static NstColorMatrix nst_matrix(enum AVColorSpace csp)
+{
+    switch (csp) {
+    case AVCOL_SPC_BT709:      return NST_MATRIX_BT709;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:  return NST_MATRIX_BT2020;
+    default:                   return NST_MATRIX_BT601;
+    }
+}
+
+static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
+{
+    AVFilterContext *ctx = inlink->dst;
+    NstContext *s = ctx->priv;
+    NstFrame f = { 0 };
+    int ret;
+
+    /* strength 0 is the identity: pass the frame on as it came, without
+     * making it writable (which may copy it) or a trip to the device. */
+    if (s->strength == 0.0f)
+        return ff_filter_frame(ctx->outputs[0], frame);
+
+    ret = ff_inlink_make_frame_writable(inlink, &frame);
+    if (ret < 0)
+        goto fail;
+
+    f.format = nst_pix_fmt(frame->format);
+    f.width  = frame->width;
+    f.height = frame->height;
+    for (int i = 0; i < 4; i++) {
+        f.data[i]     = frame->data[i];
+        f.linesize[i] = frame->linesize[i];
+    }
+    f.matrix = nst_matrix(frame->colorspace);
+    f.range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
+                                                      : NST_RANGE_LIMITED;
+
+    ret = nst_engine_process(s->engine, &f, s->strength);
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Cannot process a %dx%d %s frame: %s\n",
+               frame->width, frame->height,
+               av_get_pix_fmt_name(frame->format), nst_strerror(ret));
+        ret = nst_to_averror(ret);
+        goto fail;
+    }
+
+    return ff_filter_frame(ctx->outputs[0], frame);
+
+fail:
+    av_frame_free(&frame);
+    return ret;
+}
+
+static const AVFilterPad nst_inputs[] = {
+    {
+        .name         = "default",
+        .type         = AVMEDIA_TYPE_VIDEO,
+        .config_props = config_input,
+        .filter_frame = filter_frame,
+    },
+};
+
+static const AVFilterPad nst_outputs[] = {
+    {
+        .name = "default",
+        .type = AVMEDIA_TYPE_VIDEO,
+    },
+};
+
+/* Timeline support is generic: where enable= is false the frame goes to the
+ * output unchanged, which is exactly strength 0 for this in-place filter. */
+const AVFilter ff_vf_nst = {
+    .name            = "nst",
+    .description     = NULL_IF_CONFIG_SMALL("Apply neural style transfer with libnst."),
+    .priv_size       = sizeof(NstContext),
+    .priv_class      = &nst_class,
+    .init            = init,
+    .uninit          = uninit,
+    FILTER_INPUTS(nst_inputs),
+    FILTER_OUTPUTS(nst_outputs),
+    FILTER_PIXFMTS_ARRAY(pix_fmts),
+    .flags           = AVFILTER_FLAG_SUPPORT_TIMELINE_GENERIC,
+    .process_command = ff_filter_process_command,
+};

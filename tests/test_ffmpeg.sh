@@ -1,0 +1,228 @@
+#!/bin/sh
+# ffmpeg with the nst filter, end to end, on a real clip: every pixel format,
+# frame count and timestamps, strength=0, sendcmd and enable=, bad models and
+# bad options, small and odd sizes. Prints "ok - NAME" / "not ok - NAME: why".
+#
+# Environment: NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3).
+# With NST_VALIDATION=1 (tests/run.sh sets it) libnst runs the Vulkan
+# validation layer and reports through the filter's log: any such message
+# fails the check whose run printed it.
+
+HERE=$(dirname "$0")
+B=${NST_BUILD:-build}
+S=${NST_SHARED:-../shared}
+PY=${PYTHON:-python3}
+FF=$B/ffmpeg
+MODEL=$B/models/udnie.bin
+CLIP=$S/media/clips/vtest.avi
+T=$B/check/ffmpeg
+W=157 H=119 # odd on purpose: odd chroma sizes, rows that are not aligned
+
+ok() { echo "ok - $*"; }
+fail() { echo "not ok - $1: $2"; }
+
+for f in "$FF" "$MODEL" "$CLIP"; do
+	[ -f "$f" ] || { fail setup "$f is missing (make all models; NST_SHARED=$S)"; exit 1; }
+done
+rm -rf "$T" && mkdir -p "$T" || exit 1
+
+# ff NAME ARGS...: runs ffmpeg; stderr goes to $T/NAME.err, the exit status to
+# $rc. A death by signal is written to the log (ffmpeg's own exit status can
+# be anything up to 255, so a shell cannot tell a signal from it).
+ff() {
+	name=$1; shift
+	"$PY" - "$FF" -hide_banner -nostdin -y -v warning "$@" <<-'EOF' 2>"$T/$name.err"
+		import signal, subprocess, sys
+		r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode
+		if r < 0:
+		    print(f"killed by signal {-r} ({signal.Signals(-r).name})", file=sys.stderr)
+		    sys.exit(255)
+		sys.exit(r)
+	EOF
+	rc=$?
+}
+# trouble NAME: prints why the run NAME is suspect (a crash, a sanitizer or
+# validation-layer message), nothing when it is clean.
+trouble() {
+	grep -m 1 -E 'killed by signal|Segmentation|AddressSanitizer|runtime error|Assertion|alidation' \
+		"$T/$1.err"
+}
+# run NAME CHECK ARGS...: ff, then reports CHECK as failed (and returns 1)
+# if ffmpeg failed or the run is suspect.
+run() {
+	name=$1 check=$2; shift 2
+	ff "$name" "$@"
+	why=$(trouble "$name")
+	if [ -n "$why" ]; then
+		fail "$check" "$why (log: $T/$name.err)"; return 1
+	elif [ "$rc" -ne 0 ]; then
+		fail "$check" "ffmpeg exited with $rc: $(grep -v '^ *$' "$T/$name.err" | tail -n 1) (log: $T/$name.err)"
+		return 1
+	fi
+}
+psnr() { "$PY" "$HERE/psnr.py" "$1" "$2" 2>&1; }
+size() { wc -c < "$1" | tr -d ' '; }
+
+# ---- (a) every pixel format gives the rgb24 picture --------------------------
+# The engine converts YUV itself (matrix, range, chroma siting). Its output in
+# format PIX is compared with what the rgb24 path gives when swscale does the
+# same round trip through PIX on both sides: a 4:2:0 input has lost chroma
+# before the network sees it, and a 4:2:0 output loses it again, by design.
+N=3
+for pix in rgb24 rgba bgra yuv420p yuv444p nv12; do
+	run "fmt-$pix" "pixfmt $pix" -i "$CLIP" -an -frames:v $N \
+		-vf "scale=$W:$H,format=$pix,nst=$MODEL,format=rgb24" -f rawvideo "$T/$pix.rgb" || continue
+	case $pix in
+	rgb24|rgba|bgra) ref=rgb24 ;;       # lossless to and from rgb24
+	yuv420p|nv12)    ref=yuv420p-ref ;; # the same 4:2:0 samples
+	yuv444p)         ref=yuv444p-ref ;;
+	esac
+	if [ ! -f "$T/$ref.rgb" ]; then
+		rpix=${ref%-ref}
+		run "fmt-$ref" "pixfmt $pix" -i "$CLIP" -an -frames:v $N \
+			-vf "scale=$W:$H,format=$rpix,format=rgb24,nst=$MODEL,format=$rpix,format=rgb24" \
+			-f rawvideo "$T/$ref.rgb" || continue
+	fi
+	want=$((W * H * 3 * N))
+	got=$(size "$T/$pix.rgb")
+	db=$(psnr "$T/$pix.rgb" "$T/$ref.rgb")
+	if [ "$got" -ne "$want" ]; then
+		fail "pixfmt $pix" "$got bytes of output, expected $want ($N frames of ${W}x$H)"
+	else
+		against="the rgb24 path"
+		[ "$ref" = rgb24 ] ||
+			against="the rgb24 path through ${ref%-ref} ($(psnr "$T/$pix.rgb" "$T/rgb24.rgb") dB against plain rgb24)"
+		if [ "$db" = inf ] || awk "BEGIN { exit !($db >= 40) }" 2>/dev/null; then
+			ok "pixfmt $pix: PSNR $db dB against $against"
+		else
+			fail "pixfmt $pix" "PSNR $db dB against $against, expected >= 40"
+		fi
+	fi
+done
+
+# ---- (b) frame count and timestamps are kept ----------------------------------
+# framecrc lines: stream, dts, pts, duration, size, crc. All but the crc must
+# match the run without nst.
+run ts-plain "timestamps" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H" -f framecrc "$T/ts-plain.crc" &&
+run ts-nst "timestamps" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,nst=$MODEL" -f framecrc "$T/ts-nst.crc" && {
+	grep -v '^#' "$T/ts-plain.crc" | cut -d, -f1-5 > "$T/ts-plain.cols"
+	grep -v '^#' "$T/ts-nst.crc" | cut -d, -f1-5 > "$T/ts-nst.cols"
+	n=$(wc -l < "$T/ts-nst.cols" | tr -d ' ')
+	if [ "$n" -ne 5 ]; then
+		fail timestamps "$n frames out of nst, expected 5"
+	elif ! cmp -s "$T/ts-plain.cols" "$T/ts-nst.cols"; then
+		fail timestamps "stream/dts/pts/duration/size differ: $(diff "$T/ts-plain.cols" "$T/ts-nst.cols" | sed -n 2p)"
+	elif cmp -s "$T/ts-plain.crc" "$T/ts-nst.crc"; then
+		fail timestamps "the frames came out unchanged: the style was not applied"
+	else
+		ok "timestamps: 5 frames, pts and durations unchanged"
+	fi
+}
+
+# ---- (c) strength=0 is the identity, bit for bit ------------------------------
+for pix in rgb24 yuv420p; do
+	run "s0-plain-$pix" "strength=0 $pix" -i "$CLIP" -an -frames:v 3 \
+		-vf "scale=$W:$H,format=$pix" -f framemd5 "$T/s0-plain-$pix.md5" || continue
+	run "s0-nst-$pix" "strength=0 $pix" -i "$CLIP" -an -frames:v 3 \
+		-vf "scale=$W:$H,format=$pix,nst=model=$MODEL:strength=0" -f framemd5 "$T/s0-nst-$pix.md5" || continue
+	if cmp -s "$T/s0-plain-$pix.md5" "$T/s0-nst-$pix.md5"; then
+		ok "strength=0 $pix: bit-exact"
+	else
+		fail "strength=0 $pix" "frames differ from the input (framemd5)"
+	fi
+done
+
+# ---- (d) runtime control: sendcmd and enable= ---------------------------------
+# vtest.avi is 10 fps: frames at 0.0 .. 0.4 s. Styled frames must differ from
+# the plain ones, unstyled frames must equal them.
+# compare_md5 CHECK FILE PATTERN: one letter per frame of FILE, p where it
+# equals the plain run's frame, s (styled) where it differs.
+run rt-plain "runtime" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,format=rgb24" -f framemd5 "$T/rt-plain.md5"
+compare_md5() {
+	got=$(grep -v '^#' "$2" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/rt.a"
+		grep -v '^#' "$T/rt-plain.md5" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/rt.b"
+		paste -d ' ' "$T/rt.a" "$T/rt.b" | awk '{ printf "%s", $1 == $2 ? "p" : "s" }')
+	if [ "$got" = "$3" ]; then
+		ok "$1: frames $got (s styled, p plain)"
+	else
+		fail "$1" "frames $got (s styled, p plain), expected $3"
+	fi
+}
+run rt-sendcmd "sendcmd strength" -i "$CLIP" -an -frames:v 5 \
+	-vf "scale=$W:$H,format=rgb24,sendcmd=c='0.25 nst strength 0',nst=$MODEL" -f framemd5 "$T/rt-sendcmd.md5" &&
+	compare_md5 "sendcmd strength" "$T/rt-sendcmd.md5" ssspp
+run rt-enable "enable=" -i "$CLIP" -an -frames:v 5 \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:enable='gte(t,0.25)'" -f framemd5 "$T/rt-enable.md5" &&
+	compare_md5 "enable=" "$T/rt-enable.md5" pppss
+
+# ---- (e) bad models and bad options fail cleanly ------------------------------
+# expect_error CHECK WORDS ARGS...: ffmpeg must fail, without crashing, after
+# the nst filter said something matching WORDS (an extended regex).
+expect_error() {
+	check=$1 words=$2; shift 2
+	name=$(echo "err-$check" | tr -c 'A-Za-z0-9.\n-' _)
+	ff "$name" "$@"
+	why=$(trouble "$name")
+	# The filter instance logs as [Parsed_nst_N @ ...], its options as
+	# [nst @ ...]. Paths are no evidence: bad-offset.bin says "offset".
+	msg=$(grep -E '\[(Parsed_nst_[0-9]+|nst) @' "$T/$name.err" |
+		sed -E 's|[^ ]*/[^ :]*|FILE|g' | grep -i -m 1 -E "$words")
+	if [ -n "$why" ]; then
+		fail "$check" "$why (log: $T/$name.err)"
+	elif [ "$rc" -eq 0 ]; then
+		fail "$check" "ffmpeg succeeded (log: $T/$name.err)"
+	elif [ -z "$msg" ]; then
+		fail "$check" "no message from nst matching '$words' (log: $T/$name.err)"
+	else
+		ok "$check: exit $rc, \"$(echo "$msg" | sed 's/^\[[^]]*\] *//' | cut -c 1-100)\""
+	fi
+}
+bad_model() { # file words
+	expect_error "bad model ${1##*/}" "$2" -i "$CLIP" -an -frames:v 1 -vf "scale=$W:$H,nst=$1" -f null -
+}
+
+bad_model "$T/no-such-model.bin" 'no such file|cannot open|not found'
+if "$PY" "$HERE/bad_models.py" "$MODEL" "$T/bad" >"$T/bad_models.log" 2>&1; then
+	for f in "$T"/bad/*.bin; do
+		case ${f##*/} in
+		empty.bin)              words='empty' ;;
+		truncated-*)            words='truncat|past|beyond|end of|short|size' ;;
+		wrong-magic.bin)        words='magic' ;;
+		wrong-version.bin)      words='version' ;;
+		inconsistent-shape.bin) words='shape' ;;
+		absurd-size.bin|tiny-absurd.bin) words='size|shape|bytes|large|exceed|memory|past|end of' ;;
+		bad-offset.bin)         words='offset' ;;
+		bad-layer-input.bin)    words='input' ;;
+		bad-op.bin)             words='(^|[^a-z])op([^a-z]|$)' ;;
+		nan-weight.bin)         words='finite|nan' ;;
+		*)                      words='model' ;;
+		esac
+		bad_model "$f" "$words"
+	done
+else
+	fail "bad models" "tests/bad_models.py failed: $(tail -n 1 "$T/bad_models.log")"
+fi
+
+bad_option() { # check words filter
+	expect_error "$1" "$2" -i "$CLIP" -an -frames:v 1 -vf "scale=$W:$H,$3" -f null -
+}
+bad_option "strength=2"       'range'          "nst=model=$MODEL:strength=2"
+bad_option "strength=-1"      'range'          "nst=model=$MODEL:strength=-1"
+bad_option "strength=abc"     'abc|parse'      "nst=model=$MODEL:strength=abc"
+bad_option "no model"         'model'          "nst"
+bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
+
+# ---- (f) small and odd sizes keep their size ----------------------------------
+for s in 1x1 2x7 17x9; do
+	w=${s%x*} h=${s#*x}
+	for pix in rgb24 yuv420p; do
+		run "size-$s-$pix" "size $s $pix" -i "$CLIP" -an -frames:v 2 \
+			-vf "scale=$w:$h,format=$pix,nst=$MODEL,format=rgb24" -f rawvideo "$T/size-$s-$pix.rgb" || continue
+		got=$(size "$T/size-$s-$pix.rgb")
+		if [ "$got" -eq $((w * h * 3 * 2)) ]; then
+			ok "size $s $pix: 2 frames of ${w}x$h"
+		else
+			fail "size $s $pix" "$got bytes of output, expected $((w * h * 3 * 2))"
+		fi
+	done
+done
