@@ -71,13 +71,17 @@ $(B)/libnst.a: $(LIB_OBJ)
 $(B)/libnst-san.a: $(LIB_OBJ_SAN)
 	rm -f $@ && ar rcs $@ $^
 
-# pkg-config file through which FFmpeg's configure finds libnst
+# pkg-config file through which FFmpeg's configure finds libnst; it sees the
+# public header alone, not the engine's internal ones.
+$(B)/include/nst.h: engine/nst.h
+	@mkdir -p $(@D)
+	cp $< $@
 $(B)/pkgconfig/nst.pc: Makefile
 	@mkdir -p $(@D)
 	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: nst\nDescription: neural style transfer on Vulkan\nVersion: 0.1\nLibs: -L$${libdir} -lnst\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-	  "$(CURDIR)" "$(CURDIR)/$(B)" "$(CURDIR)/engine" "$(NST_LIBS)" > $@
+	  "$(CURDIR)" "$(CURDIR)/$(B)" "$(CURDIR)/$(B)/include" "$(NST_LIBS)" > $@
 
-lib: $(B)/libnst.a $(B)/pkgconfig/nst.pc
+lib: $(B)/libnst.a $(B)/include/nst.h $(B)/pkgconfig/nst.pc
 
 # ---- tests ------------------------------------------------------------------
 $(B)/tests/%: tests/%.c tests/check.h $(wildcard tests/*.h) $(B)/libnst.a
@@ -121,7 +125,7 @@ demo: all models
 	tools/demo.sh
 
 check: all models tests
-	NST_SHARED=$(SHARED) NST_BUILD=$(B) tests/run.sh
+	NST_SHARED=$(SHARED) NST_BUILD=$(B) PYTHON=$(PYTHON) tests/run.sh
 
 clean:
 	rm -rf $(B)/obj $(B)/obj-san $(B)/shaders $(B)/tests $(B)/tests-san \

@@ -3,7 +3,7 @@
 #   build/demo/<style>.mp4        the clip, restyled (libx264 if built, else mpeg4)
 #   build/demo/before-after.png   one frame, original and restyled side by side
 # Called by `make demo`. Environment: NST_BUILD (build), NST_SHARED
-# (../shared), NST_DEMO_STYLE (udnie), NST_DEMO_SECONDS (3),
+# (../shared), NST_DEMO_STYLE (udnie), NST_DEMO_SECONDS (1),
 # NST_DEMO_SIZE (640x360).
 set -eu
 
@@ -12,7 +12,7 @@ cd "$top"
 B=${NST_BUILD:-build}
 S=${NST_SHARED:-../shared}
 style=${NST_DEMO_STYLE:-udnie}
-seconds=${NST_DEMO_SECONDS:-3}
+seconds=${NST_DEMO_SECONDS:-1}
 size=${NST_DEMO_SIZE:-640x360}
 w=${size%x*} h=${size#*x}
 ff=$B/ffmpeg
