@@ -97,6 +97,14 @@ static int conv_ocb(const NstLayer *L)
     return c4_of(L->out_ch) % 2 == 0 ? 2 : 1;
 }
 
+/* Pixels per conv invocation: with one output texel per invocation, more
+ * pixels share each weight fetch; with two, four keep the accumulators
+ * (2 x 4 texels) within a CPU's vector registers. */
+static int conv_px(int ocb)
+{
+    return ocb == 1 ? 8 : 4;
+}
+
 static size_t layer_texels(const NstLayer *L)
 {
     size_t k = (size_t)L->kernel;
@@ -228,10 +236,10 @@ static int create_pipelines(NstNet *net)
         switch (L->op) {
         case NST_OP_CONV:
         case NST_OP_CONV_TRANSPOSE: {
-            int32_t spec[5] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
-                                x->ocb, x->b_off >= 0 };
+            int32_t spec[6] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
+                                x->ocb, x->b_off >= 0, conv_px(x->ocb) };
             r = nst_pipeline_get(P, L->op == NST_OP_CONV ? "conv" : "conv_transpose",
-                                 spec, 5);
+                                 spec, 6);
             break;
         }
         case NST_OP_UPSAMPLE:
@@ -613,7 +621,7 @@ static int plan_exec(NstNet *net, NstExec *x)
                           x->w_off, x->b_off };
         b.src1 = &net->weights;
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
-                        div_up((int)div_up(x->out_w, 4), 64), (uint32_t)x->out_h,
+                        div_up((int)div_up(x->out_w, conv_px(x->ocb)), 64), (uint32_t)x->out_h,
                         (uint32_t)(x->out_c4 / x->ocb));
     }
     case NST_OP_UPSAMPLE: {

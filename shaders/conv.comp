@@ -18,7 +18,7 @@ layout(constant_id = 1) const int S = 1;
 layout(constant_id = 2) const int REFLECT = 0;
 layout(constant_id = 3) const int OCB = 2;
 layout(constant_id = 4) const int HAS_BIAS = 0;
-const int PX = 4;
+layout(constant_id = 5) const int PX = 4;
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
