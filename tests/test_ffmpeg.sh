@@ -211,6 +211,12 @@ bad_option "strength=-1"      'range'          "nst=model=$MODEL:strength=-1"
 bad_option "strength=abc"     'abc|parse'      "nst=model=$MODEL:strength=abc"
 bad_option "no model"         'model'          "nst"
 bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
+# No Vulkan driver at all: the loader finds no ICD. (A subshell, since sh
+# may keep assignments made before a function call.)
+(
+	export VK_ICD_FILENAMES=/nonexistent/icd.json VK_DRIVER_FILES=/nonexistent/icd.json
+	bad_option "no Vulkan driver" 'driver|device' "nst=model=$MODEL"
+)
 
 # ---- (f) small and odd sizes keep their size ----------------------------------
 for s in 1x1 2x7 17x9; do
