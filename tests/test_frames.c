@@ -101,6 +101,19 @@ int main(void)
         tf_free(&a);
         tf_free(&b);
     }
+    /* a frame past the device's limits fails cleanly, and the engine goes on */
+    {
+        TestFrame big, small;
+        tf_alloc(&big, NST_PIX_RGB24, 12000, 12000, 0, 0);
+        ret = nst_engine_process(e, &big.f, 1.0f);
+        check(ret == NST_ERR_LIMITS || ret == NST_ERR_NOMEM, "12000x12000 is refused",
+              "ret %d (%s)", ret, nst_strerror(ret));
+        tf_free(&big);
+        tf_alloc(&small, NST_PIX_RGB24, 9, 5, 0, 0);
+        ret = nst_engine_process(e, &small.f, 1.0f);
+        check(ret == NST_OK, "the engine runs on after a refused frame", "ret %d", ret);
+        tf_free(&small);
+    }
     nst_engine_free(&e);
     nst_model_free(&m);
     return check_status();
