@@ -51,9 +51,33 @@ int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
         nst_log(&e->log, NST_LOG_ERROR, "strength %g is outside 0..1", strength);
         return NST_ERR_INVALID;
     }
-    if (strength == 0.0f)
-        return NST_OK; /* the input, bit-exact */
-    return nst_net_process(&e->net, f, strength);
+    if (strength == 0.0f) {
+        e->temporal.valid = 0; /* the next output must not follow an old one */
+        return NST_OK;         /* the input, bit-exact */
+    }
+    return nst_net_process(&e->net, f, strength,
+                           e->temporal.strength > 0.0f ? &e->temporal : NULL);
+}
+
+int nst_engine_set_temporal(NstEngine *e, float temporal)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    if (!(temporal >= 0.0f && temporal <= 1.0f)) {
+        nst_log(&e->log, NST_LOG_ERROR, "temporal %g is outside 0..1", temporal);
+        return NST_ERR_INVALID;
+    }
+    /* off forgets: frames styled meanwhile are not in the state */
+    if (temporal == 0.0f)
+        e->temporal.valid = 0;
+    e->temporal.strength = temporal;
+    return NST_OK;
+}
+
+void nst_engine_reset(NstEngine *e)
+{
+    if (e)
+        e->temporal.valid = 0;
 }
 
 const char *nst_engine_device_name(const NstEngine *e)
@@ -72,6 +96,7 @@ void nst_engine_free(NstEngine **pe)
 
     if (!e)
         return;
+    nst_temporal_free(&e->temporal, &e->vk);
     nst_net_free(&e->net);
     nst_pipelines_free(&e->pipes);
     nst_vk_destroy(&e->vk);

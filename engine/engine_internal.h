@@ -4,6 +4,7 @@
 
 #include "network.h"
 #include "pipelines.h"
+#include "temporal.h"
 #include "vk.h"
 
 struct NstEngine {
@@ -11,6 +12,7 @@ struct NstEngine {
     NstVk vk;
     NstPipelines pipes;
     NstNet net;
+    NstTemporal temporal;
 };
 
 #endif

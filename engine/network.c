@@ -4,6 +4,7 @@
 
 #include "network.h"
 #include "ref.h"
+#include "temporal.h"
 
 #define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
 
@@ -275,16 +276,22 @@ static int create_pipelines(NstNet *net)
     if ((r = nst_pipeline_get(P, "tensor_to_pix", NULL, 0)) < 0)
         return r;
     net->pipe_pix_out = r;
+    for (int i = 0; i < 4; i++) {
+        static const char *const names[4] = {
+            "temporal_luma", "temporal_cut", "flow_block", "temporal_blend",
+        };
+        if ((r = nst_pipeline_get(P, names[i], NULL, 0)) < 0)
+            return r;
+        net->pipe_temporal[i] = r;
+    }
     return NST_OK;
 }
 
 /* ---- descriptor sets ------------------------------------------------------ */
 
-typedef struct Binds {
-    const NstBuffer *src0, *src1, *dst, *buf0, *buf1;
-} Binds;
+typedef NstBinds Binds;
 
-static int create_pool(NstNet *net, int n_sets, VkDescriptorPool *pool)
+int nst_net_pool(NstNet *net, int n_sets, VkDescriptorPool *pool)
 {
     VkDescriptorPoolSize sizes[3] = {
         { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, (uint32_t)(2 * n_sets) },
@@ -301,7 +308,7 @@ static int create_pool(NstNet *net, int n_sets, VkDescriptorPool *pool)
                         "vkCreateDescriptorPool");
 }
 
-static int make_set(NstNet *net, VkDescriptorPool pool, Binds b, VkDescriptorSet *set)
+int nst_net_set(NstNet *net, VkDescriptorPool pool, Binds b, VkDescriptorSet *set)
 {
     VkDescriptorSetAllocateInfo alloc = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
@@ -344,7 +351,7 @@ static int make_set(NstNet *net, VkDescriptorPool pool, Binds b, VkDescriptorSet
     return NST_OK;
 }
 
-static void record_step(NstNet *net, const NstStep *s)
+void nst_net_record(NstNet *net, const NstStep *s)
 {
     VkCommandBuffer cmd = net->vk->cmd;
     const NstPipeline *p = &net->pipes->list[s->pipeline];
@@ -367,14 +374,14 @@ static int warm_up(NstNet *net)
     Binds none = { 0 };
     int ret;
 
-    if ((ret = create_pool(net, 1, &net->warm_pool)) < 0 ||
-        (ret = make_set(net, net->warm_pool, none, &s.set)) < 0 ||
+    if ((ret = nst_net_pool(net, 1, &net->warm_pool)) < 0 ||
+        (ret = nst_net_set(net, net->warm_pool, none, &s.set)) < 0 ||
         (ret = nst_vk_begin(net->vk)) < 0)
         return ret;
     s.groups[0] = s.groups[1] = s.groups[2] = 1;
     for (int i = 0; i < net->pipes->n; i++) {
         s.pipeline = i;
-        record_step(net, &s);
+        nst_net_record(net, &s);
     }
     return nst_vk_submit_wait(net->vk);
 }
@@ -580,7 +587,7 @@ static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
         return NST_ERR_LIMITS;
     }
     memset(s, 0, sizeof(*s));
-    if ((ret = make_set(net, net->pool, b, &s->set)) < 0)
+    if ((ret = nst_net_set(net, net->pool, b, &s->set)) < 0)
         return ret;
     s->pipeline = pipeline;
     if (push)
@@ -698,7 +705,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     net->steps = calloc((size_t)max_steps, sizeof(*net->steps));
     if (!net->steps)
         return NST_ERR_NOMEM;
-    if ((ret = create_pool(net, max_steps, &net->pool)) < 0)
+    if ((ret = nst_net_pool(net, max_steps, &net->pool)) < 0)
         return ret;
 
     /* frame -> input tensor; push constants are filled per frame */
@@ -731,17 +738,21 @@ int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
     if (net->width == width && net->height == height && net->frame.format == format)
         return NST_OK;
     free_plan(net);
-    if ((ret = plan(net, format, width, height)) < 0)
+    if ((ret = plan(net, format, width, height)) < 0) {
         free_plan(net);
-    else
-        nst_log(net->vk->log, NST_LOG_DEBUG, "planned %dx%d: %d steps, %d buffers",
-                width, height, net->n_steps, net->n_buffers);
-    return ret;
+        return ret;
+    }
+    /* what was made for the last plan (engine/temporal.c) must be remade */
+    if (!++net->plan_id)
+        net->plan_id = 1;
+    nst_log(net->vk->log, NST_LOG_DEBUG, "planned %dx%d: %d steps, %d buffers",
+            width, height, net->n_steps, net->n_buffers);
+    return NST_OK;
 }
 
 /* ---- running ---------------------------------------------------------------- */
 
-int nst_net_process(NstNet *net, NstFrame *f, float strength)
+int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
 {
     NstLayer model_view = net->output;
     NstModel m = { .input_bgr = net->input_bgr, .input_min = net->input_min,
@@ -758,6 +769,8 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength)
                 "%dx%d; it must not shrink it", f->width, f->height, tw, th);
         return NST_ERR_UNSUPPORTED;
     }
+    if (t && (ret = nst_temporal_prepare(t, net)) < 0)
+        return ret;
     nst_frame_pack(&net->frame, f, net->staging.mapped);
     nst_frame_push_in(&net->frame, f, &m, net->steps[net->pix_in_step].push);
     for (int p = 0; p < net->frame.n_planes; p++)
@@ -765,10 +778,23 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength)
                            net->steps[net->pix_out_step + p].push);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
-    for (int s = 0; s < net->n_steps; s++)
-        record_step(net, &net->steps[s]);
-    if ((ret = nst_vk_submit_wait(net->vk)) < 0)
+    nst_net_record(net, &net->steps[net->pix_in_step]);
+    if (t)
+        nst_temporal_record_input(t, net);
+    for (int s = net->net_first; s < net->net_end; s++)
+        nst_net_record(net, &net->steps[s]);
+    if (t)
+        nst_temporal_record_output(t, net, f, strength);
+    else
+        for (int s = net->pix_out_step; s < net->n_steps; s++)
+            nst_net_record(net, &net->steps[s]);
+    if ((ret = nst_vk_submit_wait(net->vk)) < 0) {
+        if (t)
+            t->valid = 0; /* the state is half-updated at best */
         return ret;
+    }
+    if (t)
+        nst_temporal_done(t, net);
     nst_frame_unpack(&net->frame, net->staging.mapped, f);
     return NST_OK;
 }
@@ -818,7 +844,7 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
                     1, &(VkBufferCopy){ 0, 0, in_bytes });
     nst_vk_barrier(net->vk);
     for (int s = net->net_first; s < step_end; s++)
-        record_step(net, &net->steps[s]);
+        nst_net_record(net, &net->steps[s]);
     vkCmdCopyBuffer(net->vk->cmd, src->buffer, net->io.buffer, 1,
                     &(VkBufferCopy){ 0, 0, out_bytes });
     nst_vk_barrier(net->vk);

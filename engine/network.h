@@ -47,11 +47,13 @@ typedef struct NstNet {
     int n_exec;
     int final_value;            /* exec whose result the output layer reads */
     int pipe_pix_in, pipe_pix_out;
+    int pipe_temporal[4];       /* temporal_luma, _cut, flow_block, temporal_blend */
     NstBuffer weights, dummy;
     VkDescriptorPool warm_pool;
 
     /* per frame size and format */
     int width, height;          /* 0 when no plan */
+    unsigned plan_id;           /* changes with every plan (never 0) */
     NstFrameLayout frame;
     int input_buffer;           /* buffer of the network input tensor */
     NstBuffer *buffers;
@@ -72,8 +74,20 @@ void nst_net_free(NstNet *net);
 /* Plans for this frame size and format unless already planned. */
 int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);
 
-/* Runs the whole frame path on f (in place). */
-int nst_net_process(NstNet *net, NstFrame *f, float strength);
+/* Runs the whole frame path on f (in place); with temporal smoothing when
+ * t is not NULL (engine/temporal.h). */
+struct NstTemporal;
+int nst_net_process(NstNet *net, NstFrame *f, float strength, struct NstTemporal *t);
+
+/* For the steps of others (engine/temporal.c): a descriptor pool for
+ * n_sets sets, a set of the shared layout (a NULL binding gets a dummy
+ * buffer), and recording one step followed by a barrier. */
+typedef struct NstBinds {
+    const NstBuffer *src0, *src1, *dst, *buf0, *buf1;
+} NstBinds;
+int  nst_net_pool(NstNet *net, int n_sets, VkDescriptorPool *pool);
+int  nst_net_set(NstNet *net, VkDescriptorPool pool, NstBinds b, VkDescriptorSet *set);
+void nst_net_record(NstNet *net, const NstStep *s);
 
 /* Test entry: runs the network proper on a CHW tensor of 3 x h x w
  * (network units) up to model layer `layer` (-1: all but the output layer)

@@ -130,6 +130,20 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
  * device's limits; buffers are reallocated only when the size changes. */
 int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
 
+/* Temporal smoothing of the styled frames, 0..1 (default 0, off): each
+ * output is blended with the previous output, warped along the motion
+ * the engine finds between the two input frames, by temporal times its
+ * confidence in that motion (none where the input changed, at occlusions
+ * and across a scene cut), which steadies flicker in still and smoothly
+ * moving areas. Costs a little extra memory and device time per frame;
+ * 0 runs exactly the per-frame path. */
+int nst_engine_set_temporal(NstEngine *engine, float temporal);
+
+/* Forget the previous frame, as after a seek or any other discontinuity:
+ * the next frame is styled on its own. Size and format changes, scene
+ * cuts and frames at strength 0 reset by themselves. */
+void nst_engine_reset(NstEngine *engine);
+
 /* The name of the device the engine runs on. */
 const char *nst_engine_device_name(const NstEngine *engine);
 

@@ -45,7 +45,9 @@ typedef struct NstContext {
     const AVClass *class;
     char *model_path;
     float strength;
+    float temporal;
     char *device;
+    int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
 
     NstModel *model;   /* from init until the engine is created */
     NstEngine *engine;
@@ -61,6 +63,8 @@ static const AVOption nst_options[] = {
       OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { "strength", "blend between the input (0) and the styled frame (1)",
       OFFSET(strength),   AV_OPT_TYPE_FLOAT,  { .dbl = 1.0  }, 0.0, 1.0, TFLAGS },
+    { "temporal", "smooth each output with the previous one along the motion (0: off, per-frame)",
+      OFFSET(temporal),   AV_OPT_TYPE_FLOAT,  { .dbl = 0.0  }, 0.0, 1.0, TFLAGS },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { NULL }
@@ -108,6 +112,7 @@ static av_cold int init(AVFilterContext *ctx)
     char err[256] = "";
     int ret;
 
+    s->last_pts = AV_NOPTS_VALUE;
     if (!s->model_path || !*s->model_path) {
         av_log(ctx, AV_LOG_ERROR,
                "No model given: use nst=model=STYLE.bin or nst=STYLE.bin.\n");
@@ -221,8 +226,10 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
 
     /* strength 0 is the identity: pass the frame on as it came, without
      * making it writable (which may copy it) or a trip to the device. */
-    if (s->strength == 0.0f)
+    if (s->strength == 0.0f) {
+        nst_engine_reset(s->engine); /* the next styled frame follows no old one */
         return ff_filter_frame(ctx->outputs[0], frame);
+    }
 
     ret = ff_inlink_make_frame_writable(inlink, &frame);
     if (ret < 0)
@@ -239,7 +246,16 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
     f.range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
                                                       : NST_RANGE_LIMITED;
 
-    ret = nst_engine_process(s->engine, &f, s->strength);
+    /* A frame that is not after the last one is a seek or a discontinuity:
+     * the previous output must not be blended into it. */
+    if (frame->pts != AV_NOPTS_VALUE) {
+        if (s->last_pts != AV_NOPTS_VALUE && frame->pts <= s->last_pts)
+            nst_engine_reset(s->engine);
+        s->last_pts = frame->pts;
+    }
+    ret = nst_engine_set_temporal(s->engine, s->temporal);
+    if (ret >= 0)
+        ret = nst_engine_process(s->engine, &f, s->strength);
     if (ret < 0) {
         av_log(ctx, AV_LOG_ERROR, "Cannot process a %dx%d %s frame: %s\n",
                frame->width, frame->height,

@@ -1,7 +1,7 @@
 /*
  * nst-bench: time the engine on frames of given sizes.
  *
- *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-d DEVICE]
+ *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]
  *
  * Prints one row per size: median milliseconds per frame after one warm-up
  * frame, and the effective GFLOP/s from the model's MAC count per pixel.
@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 {
     const char *model_path = NULL, *device = NULL;
     int sizes[16][2], n_sizes = 0, frames = 3;
+    float temporal = 0.0f;
     char err[512];
     NstModel *m = NULL;
     NstEngine *e = NULL;
@@ -73,6 +74,8 @@ int main(int argc, char **argv)
         int w, h;
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
             frames = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+            temporal = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "-d") && i + 1 < argc)
             device = argv[++i];
         else if (sscanf(argv[i], "%dx%d", &w, &h) == 2 && n_sizes < 16) {
@@ -81,12 +84,12 @@ int main(int argc, char **argv)
         } else if (!model_path)
             model_path = argv[i];
         else {
-            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-d DEVICE]\n");
+            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]\n");
             return 2;
         }
     }
     if (!model_path || frames < 1) {
-        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-d DEVICE]\n");
+        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]\n");
         return 2;
     }
     if (!n_sizes) {
@@ -107,6 +110,14 @@ int main(int argc, char **argv)
     }
     printf("device: %s; engine created (pipelines warmed) in %.0f ms\n",
            nst_engine_device_name(e), now_ms() - t0);
+    if ((ret = nst_engine_set_temporal(e, temporal)) < 0) {
+        fprintf(stderr, "nst-bench: temporal %g: %s\n", temporal, nst_strerror(ret));
+        nst_engine_free(&e);
+        nst_model_free(&m);
+        return 2;
+    }
+    if (temporal > 0.0f)
+        printf("temporal smoothing %.2f\n", temporal);
     printf("| size | ms per frame (median of %d) | GFLOP/s |\n|---|---|---|\n", frames);
     for (int s = 0; s < n_sizes && ret >= 0; s++) {
         int w = sizes[s][0], h = sizes[s][1];

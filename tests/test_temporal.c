@@ -1,0 +1,250 @@
+/*
+ * Temporal smoothing (engine/temporal.c): still frames settle, a hard cut
+ * and a size change start afresh, a moving object leaves no trail, and
+ * temporal 0 is the per-frame path, bit for bit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "frames.h"
+#include "model_builder.h"
+
+#define W 96
+#define H 64
+
+/* The small network of test_frames.c: local (a few pixels of receptive
+ * field), so a moving square changes the output only around it. */
+static NstModel *small_model(void)
+{
+    ModelBuilder b = { .seed = 7 };
+    uint8_t *bytes;
+    size_t size;
+    NstModel *m = NULL;
+    char err[256];
+    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
+    int t = mb_conv_transpose(&b, c, 8, 3, 3, 2);
+
+    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
+    size = mb_finish(&b, &bytes);
+    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
+        printf("# model rejected: %s\n", err);
+    free(bytes);
+    return m;
+}
+
+/* A smooth texture (so that patches match where they should) in one of two
+ * scenes, with an optional bright square at (sx, sy). */
+static void scene(TestFrame *t, int w, int h, int which, int sx, int sy)
+{
+    tf_alloc(t, NST_PIX_RGB24, w, h, 0, 0);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = tf_row(t, 0, y) + 3 * x;
+            double a = which ? 60 + 40 * sin(x * 0.31) * cos(y * 0.23)
+                             : 140 + 50 * sin(x * 0.67 + y * 0.29) + 30 * cos(y * 0.93 - x * 0.2);
+            int inside = x >= sx && x < sx + 10 && y >= sy && y < sy + 10;
+            p[0] = inside ? 250 : (uint8_t)a;
+            p[1] = inside ? 250 : (uint8_t)(which ? a * 0.5 : a * 0.8);
+            p[2] = inside ? 250 : (uint8_t)(which ? 255 - a : a * 0.6);
+        }
+}
+
+static int run(NstEngine *e, TestFrame *in, TestFrame *out)
+{
+    tf_copy(out, in, 0, 0);
+    return nst_engine_process(e, &out->f, 1.0f);
+}
+
+/* (a) with temporal > 0, a still image repeated settles to one output. */
+static void test_still(NstEngine *e)
+{
+    TestFrame in, out[6];
+    int ret = 0, d;
+
+    nst_engine_set_temporal(e, 0.8f);
+    nst_engine_reset(e);
+    scene(&in, W, H, 0, 40, 20);
+    for (int i = 0; i < 6; i++)
+        ret |= run(e, &in, &out[i]);
+    d = tf_max_diff(&out[4], &out[5]);
+    check(ret == 0 && d == 0, "still frames settle", "ret %d, last two differ by %d", ret, d);
+    for (int i = 0; i < 6; i++)
+        tf_free(&out[i]);
+    tf_free(&in);
+}
+
+/* (b) nothing is blended across a hard cut; (e) temporal 0 is the
+ * per-frame output exactly. */
+static void test_cut(NstEngine *e)
+{
+    TestFrame a, b, ref_b, ref_a, out, zero;
+    int ret, d;
+
+    scene(&a, W, H, 0, 30, 30);
+    scene(&b, W, H, 1, 0, 0);
+    nst_engine_set_temporal(e, 0.0f);
+    ret = run(e, &b, &ref_b) | run(e, &a, &ref_a);
+    nst_engine_set_temporal(e, 1.0f);
+    for (int i = 0; i < 3; i++) {
+        ret |= run(e, &a, &out);
+        tf_free(&out);
+    }
+    ret |= run(e, &b, &out);
+    d = tf_max_diff(&out, &ref_b);
+    check(ret == 0 && d <= 1, "a hard cut blends nothing", "ret %d, differs from the "
+          "per-frame output by %d", ret, d);
+
+    nst_engine_set_temporal(e, 0.0f);
+    ret = run(e, &a, &zero);
+    check(ret == 0 && tf_max_diff(&zero, &ref_a) == 0, "temporal 0 is the per-frame path",
+          "ret %d, diff %d", ret, tf_max_diff(&zero, &ref_a));
+    ret = nst_engine_set_temporal(e, 1.5f);
+    check(ret == NST_ERR_INVALID && nst_engine_set_temporal(e, -0.1f) == NST_ERR_INVALID,
+          "temporal outside 0..1 is refused", "ret %d", ret);
+    tf_free(&a);
+    tf_free(&b);
+    tf_free(&ref_a);
+    tf_free(&ref_b);
+    tf_free(&out);
+    tf_free(&zero);
+}
+
+/* (c) a square moving 3 px a frame over a still background: where it was
+ * and no longer is, the output is the background's (per-frame) output, not
+ * the square's. */
+static void test_trail(NstEngine *e)
+{
+    enum { N = 8, STEP = 3, SY = 27 };
+    TestFrame in[N], ref[N], out[N];
+    double worst_mean = 0, trail_mean = 0;
+    int ret = 0, worst = 0;
+
+    for (int i = 0; i < N; i++)
+        scene(&in[i], W, H, 0, 20 + STEP * i, SY);
+    nst_engine_set_temporal(e, 0.0f);
+    for (int i = 0; i < N; i++)
+        ret |= run(e, &in[i], &ref[i]);
+    nst_engine_set_temporal(e, 0.9f);
+    for (int i = 0; i < N; i++)
+        ret |= run(e, &in[i], &out[i]);
+    for (int i = 1; i < N; i++) {
+        double sum = 0, naive = 0;
+        int n = 0;
+        /* the columns the square uncovered in this frame */
+        for (int y = SY; y < SY + 10; y++)
+            for (int x = 20 + STEP * (i - 1); x < 20 + STEP * i; x++)
+                for (int c = 0; c < 3; c++) {
+                    int d = abs(tf_row(&out[i], 0, y)[3 * x + c] - tf_row(&ref[i], 0, y)[3 * x + c]);
+                    sum += d;
+                    naive += abs(tf_row(&ref[i - 1], 0, y)[3 * x + c] -
+                                 tf_row(&ref[i], 0, y)[3 * x + c]);
+                    worst = d > worst ? d : worst;
+                    n++;
+                }
+        if (getenv("TRAIL_DEBUG"))
+            for (int y = 0; y < H; y += 2) {
+                for (int x = 0; x < W; x++) {
+                    int d = abs(tf_row(&out[i], 0, y)[3 * x] - tf_row(&ref[i], 0, y)[3 * x]);
+                    putchar(d == 0 ? '.' : d < 4 ? '1' : d < 16 ? '2' : d < 64 ? '3' : '#');
+                }
+                putchar('\n');
+            }
+        worst_mean = sum / n > worst_mean ? sum / n : worst_mean;
+        trail_mean += naive / n / (N - 1);
+    }
+    /* A trail would differ by what the square's output differs from the
+     * background's (trail_mean, ~16 levels here). The uncovered pixels'
+     * luma changed by ~100 levels, far above NST_TEMPORAL_HI (10), so their
+     * confidence is 0 and they are the per-frame output exactly; the
+     * bound leaves room only for a bilinear edge sample. */
+    printf("# trail: mean %.2f max %d levels; a full trail would be %.1f\n",
+           worst_mean, worst, trail_mean);
+    check(ret == 0 && worst_mean <= 1.0 && worst <= 16 && trail_mean > 8,
+          "a moving square leaves no trail", "ret %d, mean %.2f, max %d (trail %.1f)",
+          ret, worst_mean, worst, trail_mean);
+    for (int i = 0; i < N; i++) {
+        tf_free(&in[i]);
+        tf_free(&ref[i]);
+        tf_free(&out[i]);
+    }
+}
+
+/* (d) a size change mid-stream starts afresh rather than reading the old
+ * state. */
+static void test_resize(NstEngine *e)
+{
+    TestFrame a, b, ref_b, out;
+    int ret, d;
+
+    scene(&a, W, H, 0, 30, 30);
+    scene(&b, W / 2 + 3, H / 2 + 1, 0, 10, 10);
+    nst_engine_set_temporal(e, 0.0f);
+    ret = run(e, &b, &ref_b);
+    nst_engine_set_temporal(e, 1.0f);
+    ret |= run(e, &a, &out);
+    tf_free(&out);
+    ret |= run(e, &a, &out);
+    tf_free(&out);
+    ret |= run(e, &b, &out);
+    d = tf_max_diff(&out, &ref_b);
+    check(ret == 0 && d <= 1 && !nst_engine_validation_messages(e),
+          "a size change resets", "ret %d, diff %d, %u validation messages", ret, d,
+          nst_engine_validation_messages(e));
+    tf_free(&a);
+    tf_free(&b);
+    tf_free(&ref_b);
+    tf_free(&out);
+}
+
+/* Every format through the temporal path: the first frame is the per-frame
+ * output (nothing to blend with yet). */
+static void test_formats(NstEngine *e)
+{
+    for (int fmt = 0; fmt < NST_PIX_NB; fmt++) {
+        TestFrame src, ref, out;
+        char name[80];
+        int ret, d;
+
+        tf_alloc(&src, fmt, 17, 9, 0, 0);
+        tf_fill_random(&src, 11u + (unsigned)fmt);
+        nst_engine_set_temporal(e, 0.0f);
+        tf_copy(&ref, &src, 0, 0);
+        ret = nst_engine_process(e, &ref.f, 0.7f);
+        nst_engine_set_temporal(e, 0.5f);
+        tf_copy(&out, &src, 3, 1);
+        ret |= nst_engine_process(e, &out.f, 0.7f);
+        d = tf_max_diff(&out, &ref);
+        snprintf(name, sizeof(name), "%s: the first temporal frame is the per-frame one",
+                 pix_names[fmt]);
+        check(ret == 0 && d <= 1 && tf_padding_intact(&out, 3), name, "ret %d, diff %d", ret, d);
+        tf_free(&src);
+        tf_free(&ref);
+        tf_free(&out);
+    }
+}
+
+int main(void)
+{
+    NstModel *m = small_model();
+    NstEngine *e = NULL;
+    int ret;
+
+    if (!check(m != NULL, "small model loads", "no"))
+        return check_status();
+    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
+        check(0, "engine", "%s", nst_strerror(ret));
+        nst_model_free(&m);
+        return check_status();
+    }
+    test_still(e);
+    test_cut(e);
+    test_trail(e);
+    test_resize(e);
+    test_formats(e);
+    check(!nst_engine_validation_messages(e), "no validation messages", "%u",
+          nst_engine_validation_messages(e));
+    nst_engine_free(&e);
+    nst_model_free(&m);
+    return check_status();
+}
