@@ -7,8 +7,11 @@
 #define NST_TEST_MODEL_BUILDER_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nst.h"
 
 #define MB_MAX_TENSORS 64
 #define MB_MAX_LAYERS  64
@@ -228,6 +231,27 @@ static inline size_t mb_finish(ModelBuilder *b, uint8_t **out)
     }
     *out = p;
     return size;
+}
+
+/* A small network that grows odd sizes (stride 2 down, transposed up) and
+ * ends in the ml5 output transform, loaded through the real loader: enough
+ * to exercise the frame path, crop and tanh in a few milliseconds. */
+static inline NstModel *mb_small_model(unsigned seed)
+{
+    ModelBuilder b = { .seed = seed };
+    uint8_t *bytes;
+    size_t size;
+    NstModel *m = NULL;
+    char err[256];
+    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
+    int t = mb_conv_transpose(&b, c, 8, 3, 3, 2);
+
+    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
+    size = mb_finish(&b, &bytes);
+    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
+        printf("# model rejected: %s\n", err);
+    free(bytes);
+    return m;
 }
 
 #endif

@@ -11,26 +11,6 @@
 #include "model_builder.h"
 #include "ref_frame.h"
 
-/* A small network that grows odd sizes (stride 2 down, transposed up) and
- * ends in the ml5 output transform, so crop and tanh are exercised. */
-static NstModel *small_model(void)
-{
-    ModelBuilder b = { .seed = 42 };
-    uint8_t *bytes;
-    size_t size;
-    NstModel *m = NULL;
-    char err[256];
-    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
-    int t = mb_conv_transpose(&b, c, 8, 3, 3, 2);
-
-    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
-    size = mb_finish(&b, &bytes);
-    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
-        printf("# model rejected: %s\n", err);
-    free(bytes);
-    return m;
-}
-
 static void frame_case(NstEngine *e, const NstModel *m, NstPixelFormat fmt, int w, int h,
                        NstColorMatrix matrix, NstColorRange range, float strength,
                        int pad, int bottom_up)
@@ -70,7 +50,7 @@ static void frame_case(NstEngine *e, const NstModel *m, NstPixelFormat fmt, int 
 
 int main(void)
 {
-    NstModel *m = small_model();
+    NstModel *m = mb_small_model(42);
     NstEngine *e = NULL;
     int ret;
 

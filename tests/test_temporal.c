@@ -13,26 +13,6 @@
 #define W 96
 #define H 64
 
-/* The small network of test_frames.c: local (a few pixels of receptive
- * field), so a moving square changes the output only around it. */
-static NstModel *small_model(void)
-{
-    ModelBuilder b = { .seed = 7 };
-    uint8_t *bytes;
-    size_t size;
-    NstModel *m = NULL;
-    char err[256];
-    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
-    int t = mb_conv_transpose(&b, c, 8, 3, 3, 2);
-
-    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
-    size = mb_finish(&b, &bytes);
-    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
-        printf("# model rejected: %s\n", err);
-    free(bytes);
-    return m;
-}
-
 /* A smooth texture (so that patches match where they should) in one of two
  * scenes, with an optional bright square at (sx, sy). */
 static void scene(TestFrame *t, int w, int h, int which, int sx, int sy)
@@ -226,7 +206,7 @@ static void test_formats(NstEngine *e)
 
 int main(void)
 {
-    NstModel *m = small_model();
+    NstModel *m = mb_small_model(7);
     NstEngine *e = NULL;
     int ret;
 
