@@ -104,20 +104,24 @@ done
 # framecrc lines: stream, dts, pts, duration, size, crc. All but the crc must
 # match the run without nst.
 run ts-plain "timestamps" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H" -f framecrc "$T/ts-plain.crc" &&
-run ts-nst "timestamps" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,nst=$MODEL" -f framecrc "$T/ts-nst.crc" && {
-	grep -v '^#' "$T/ts-plain.crc" | cut -d, -f1-5 > "$T/ts-plain.cols"
-	grep -v '^#' "$T/ts-nst.crc" | cut -d, -f1-5 > "$T/ts-nst.cols"
-	n=$(wc -l < "$T/ts-nst.cols" | tr -d ' ')
+grep -v '^#' "$T/ts-plain.crc" | cut -d, -f1-5 > "$T/ts-plain.cols" &&
+for variant in nst temporal; do
+	opts=; [ $variant = temporal ] && opts=:temporal=0.5
+	check_name="timestamps ($variant)"
+	run "ts-$variant" "$check_name" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,nst=$MODEL$opts" \
+		-f framecrc "$T/ts-$variant.crc" || continue
+	grep -v '^#' "$T/ts-$variant.crc" | cut -d, -f1-5 > "$T/ts-$variant.cols"
+	n=$(wc -l < "$T/ts-$variant.cols" | tr -d ' ')
 	if [ "$n" -ne 5 ]; then
-		fail timestamps "$n frames out of nst, expected 5"
-	elif ! cmp -s "$T/ts-plain.cols" "$T/ts-nst.cols"; then
-		fail timestamps "stream/dts/pts/duration/size differ: $(diff "$T/ts-plain.cols" "$T/ts-nst.cols" | sed -n 2p)"
-	elif cmp -s "$T/ts-plain.crc" "$T/ts-nst.crc"; then
-		fail timestamps "the frames came out unchanged: the style was not applied"
+		fail "$check_name" "$n frames out of nst, expected 5"
+	elif ! cmp -s "$T/ts-plain.cols" "$T/ts-$variant.cols"; then
+		fail "$check_name" "stream/dts/pts/duration/size differ: $(diff "$T/ts-plain.cols" "$T/ts-$variant.cols" | sed -n 2p)"
+	elif cmp -s "$T/ts-plain.crc" "$T/ts-$variant.crc"; then
+		fail "$check_name" "the frames came out unchanged: the style was not applied"
 	else
-		ok "timestamps: 5 frames, pts and durations unchanged"
+		ok "$check_name: 5 frames, pts and durations unchanged"
 	fi
-}
+done
 
 # ---- (c) strength=0 is the identity, bit for bit ------------------------------
 for pix in rgb24 yuv420p; do
@@ -210,6 +214,7 @@ bad_option "strength=2"       'range'          "nst=model=$MODEL:strength=2"
 bad_option "strength=-1"      'range'          "nst=model=$MODEL:strength=-1"
 bad_option "strength=abc"     'abc|parse'      "nst=model=$MODEL:strength=abc"
 bad_option "no model"         'model'          "nst"
+bad_option "temporal=2"       'range'          "nst=model=$MODEL:temporal=2"
 bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
 # No Vulkan driver at all: the loader finds no ICD. (A subshell, since sh
 # may keep assignments made before a function call.)
