@@ -86,8 +86,8 @@ static void put_matrix(uint32_t *push, int at, float m[3][4])
 }
 
 /* Layout of pix_to_tensor.comp's push block. */
-void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f,
-                       const NstModel *m, uint32_t push[NST_PUSH_WORDS])
+void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr,
+                       float input_min, float input_max, uint32_t push[NST_PUSH_WORDS])
 {
     float yuv2rgb[3][4];
 
@@ -95,13 +95,13 @@ void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f,
     push[0] = (uint32_t)l->width;
     push[1] = (uint32_t)l->height;
     push[2] = (uint32_t)l->format;
-    push[3] = (uint32_t)m->input_bgr;
+    push[3] = (uint32_t)input_bgr;
     for (int p = 0; p < 3; p++) {
         push[4 + p] = (uint32_t)l->offset[p];
         push[7 + p] = (uint32_t)l->stride[p];
     }
-    put_f(push, 10, (m->input_max - m->input_min) / 255.0f);
-    put_f(push, 11, m->input_min);
+    put_f(push, 10, (input_max - input_min) / 255.0f);
+    put_f(push, 11, input_min);
     nst_color_yuv_to_rgb(f->matrix, f->range, yuv2rgb);
     put_matrix(push, 12, yuv2rgb);
 }

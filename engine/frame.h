@@ -30,8 +30,8 @@ void nst_frame_unpack(const NstFrameLayout *l, const uint8_t *src, const NstFram
 
 /* Push constants of pix_to_tensor.comp and of tensor_to_pix.comp for one
  * plane; tensor_width is the width of the network's output tensor. */
-void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f,
-                       const NstModel *m, uint32_t push[NST_PUSH_WORDS]);
+void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr,
+                       float input_min, float input_max, uint32_t push[NST_PUSH_WORDS]);
 void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
                         const NstLayer *output, int input_bgr, int plane,
                         int tensor_width, float strength,

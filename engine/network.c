@@ -754,12 +754,7 @@ int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
 
 int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
 {
-    NstLayer model_view = net->output;
-    NstModel m = { .input_bgr = net->input_bgr, .input_min = net->input_min,
-                   .input_max = net->input_max };
-    int ret;
-
-    int tw, th, tc4;
+    int tw, th, tc4, ret;
 
     if ((ret = nst_net_prepare(net, f->format, f->width, f->height)) < 0)
         return ret;
@@ -772,9 +767,10 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     if (t && (ret = nst_temporal_prepare(t, net)) < 0)
         return ret;
     nst_frame_pack(&net->frame, f, net->staging.mapped);
-    nst_frame_push_in(&net->frame, f, &m, net->steps[net->pix_in_step].push);
+    nst_frame_push_in(&net->frame, f, net->input_bgr, net->input_min, net->input_max,
+                      net->steps[net->pix_in_step].push);
     for (int p = 0; p < net->frame.n_planes; p++)
-        nst_frame_push_out(&net->frame, f, &model_view, net->input_bgr, p, tw, strength,
+        nst_frame_push_out(&net->frame, f, &net->output, net->input_bgr, p, tw, strength,
                            net->steps[net->pix_out_step + p].push);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
