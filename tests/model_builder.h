@@ -254,4 +254,24 @@ static inline NstModel *mb_small_model(unsigned seed)
     return m;
 }
 
+/* mb_small_model and an engine on it; 0 when both are there, else a failed
+ * check has said why and nothing is left allocated. */
+static inline int mb_small_engine(unsigned seed, NstModel **m, NstEngine **e)
+{
+    int ret;
+
+    *e = NULL;
+    *m = mb_small_model(seed);
+    if (!*m) {
+        printf("not ok - small model loads: rejected\n");
+        return -1;
+    }
+    if ((ret = nst_engine_create(*m, NULL, e)) < 0) {
+        printf("not ok - engine: %s\n", nst_strerror(ret));
+        nst_model_free(m);
+        return -1;
+    }
+    return 0;
+}
+
 #endif

@@ -50,17 +50,12 @@ static void frame_case(NstEngine *e, const NstModel *m, NstPixelFormat fmt, int 
 
 int main(void)
 {
-    NstModel *m = mb_small_model(42);
-    NstEngine *e = NULL;
+    NstModel *m;
+    NstEngine *e;
     int ret;
 
-    if (!check(m != NULL, "small model loads", "no"))
-        return check_status();
-    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
-        check(0, "engine", "%s", nst_strerror(ret));
-        nst_model_free(&m);
-        return check_status();
-    }
+    if (mb_small_engine(42, &m, &e) < 0)
+        return 1;
     for (int fmt = 0; fmt < NST_PIX_NB; fmt++) {
         frame_case(e, m, fmt, 13, 11, NST_MATRIX_BT601, NST_RANGE_LIMITED, 1.0f, 0, 0);
         frame_case(e, m, fmt, 8, 6, NST_MATRIX_BT709, NST_RANGE_FULL, 0.5f, 5, 0);

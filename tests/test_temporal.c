@@ -206,17 +206,11 @@ static void test_formats(NstEngine *e)
 
 int main(void)
 {
-    NstModel *m = mb_small_model(7);
-    NstEngine *e = NULL;
-    int ret;
+    NstModel *m;
+    NstEngine *e;
 
-    if (!check(m != NULL, "small model loads", "no"))
-        return check_status();
-    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
-        check(0, "engine", "%s", nst_strerror(ret));
-        nst_model_free(&m);
-        return check_status();
-    }
+    if (mb_small_engine(7, &m, &e) < 0)
+        return 1;
     test_still(e);
     test_cut(e);
     test_trail(e);
