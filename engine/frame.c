@@ -4,11 +4,6 @@
 #include "color.h"
 #include "frame.h"
 
-static void put_f(uint32_t *push, int i, float v)
-{
-    memcpy(&push[i], &v, sizeof(v));
-}
-
 int nst_frame_layout(NstPixelFormat format, int width, int height,
                      NstFrameLayout *l)
 {
@@ -82,7 +77,7 @@ static void put_matrix(uint32_t *push, int at, float m[3][4])
 {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 4; j++)
-            put_f(push, at + 4 * i + j, m[i][j]);
+            nst_push_float(push, at + 4 * i + j, m[i][j]);
 }
 
 /* Layout of pix_to_tensor.comp's push block. */
@@ -100,8 +95,8 @@ void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr
         push[4 + p] = (uint32_t)l->offset[p];
         push[7 + p] = (uint32_t)l->stride[p];
     }
-    put_f(push, 10, (input_max - input_min) / 255.0f);
-    put_f(push, 11, input_min);
+    nst_push_float(push, 10, (input_max - input_min) / 255.0f);
+    nst_push_float(push, 11, input_min);
     nst_color_yuv_to_rgb(f->matrix, f->range, yuv2rgb);
     put_matrix(push, 12, yuv2rgb);
 }
@@ -126,11 +121,11 @@ void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
     push[8] = (uint32_t)l->rows[plane];
     push[9] = (uint32_t)tensor_width;
     push[10] = (uint32_t)out->out_tanh;
-    put_f(push, 11, strength);
-    put_f(push, 12, out->out_mul);
-    put_f(push, 13, out->out_add);
-    put_f(push, 14, out->out_min);
-    put_f(push, 15, out->out_max);
+    nst_push_float(push, 11, strength);
+    nst_push_float(push, 12, out->out_mul);
+    nst_push_float(push, 13, out->out_add);
+    nst_push_float(push, 14, out->out_min);
+    nst_push_float(push, 15, out->out_max);
     nst_color_rgb_to_yuv(f->matrix, f->range, rgb2yuv);
     put_matrix(push, 16, rgb2yuv);
 }

@@ -13,16 +13,6 @@ static int c4_of(int channels)
     return (channels + 3) / 4;
 }
 
-static uint32_t div_up(int a, int b)
-{
-    return (uint32_t)((a + b - 1) / b);
-}
-
-static void put_f(uint32_t *push, int i, float v)
-{
-    memcpy(&push[i], &v, sizeof(v));
-}
-
 /* ---- model -> executed layers ------------------------------------------- */
 
 static const NstLayer *exec_layer(const NstNet *net, const NstExec *e)
@@ -617,7 +607,7 @@ static int plan_exec(NstNet *net, NstExec *x)
     const NstLayer *L = exec_layer(net, x);
     Binds b = { value_buffer(net, x->input[0]), NULL, &net->buffers[x->buffer], NULL, NULL };
     uint32_t push[NST_PUSH_WORDS] = { 0 };
-    int npix = x->in_w * x->in_h, n_chunks = (int)div_up(npix, STATS_CHUNK);
+    int npix = x->in_w * x->in_h, n_chunks = (int)nst_groups(npix, STATS_CHUNK);
     int ret;
 
     switch (L->op) {
@@ -628,13 +618,13 @@ static int plan_exec(NstNet *net, NstExec *x)
                           x->w_off, x->b_off };
         b.src1 = &net->weights;
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
-                        div_up((int)div_up(x->out_w, conv_px(x->ocb)), 64), (uint32_t)x->out_h,
+                        nst_groups((int)nst_groups(x->out_w, conv_px(x->ocb)), 64), (uint32_t)x->out_h,
                         (uint32_t)(x->out_c4 / x->ocb));
     }
     case NST_OP_UPSAMPLE: {
         int32_t p[6] = { x->in_w, x->in_h, x->out_w, x->out_h, x->out_c4, L->stride };
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 6,
-                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+                        nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     case NST_OP_INSTANCE_NORM: {
         Binds stats = { b.src0, NULL, NULL, &net->partials, NULL };
@@ -642,21 +632,21 @@ static int plan_exec(NstNet *net, NstExec *x)
         Binds apply = { b.src0, value_buffer(net, x->input[1]), b.dst, NULL, &net->factors };
         int32_t p[6] = { npix, x->out_c4, STATS_CHUNK, n_chunks, x->w_off, x->b_off };
         memcpy(push, p, sizeof(p));
-        put_f(push, 6, L->eps);
+        nst_push_float(push, 6, L->eps);
         if ((ret = add_step(net, x->pipeline[0], stats, push, 4, (uint32_t)n_chunks,
                             (uint32_t)x->out_c4, 1)) < 0 ||
             (ret = add_step(net, x->pipeline[1], reduce, push, 7,
-                            div_up(x->out_c4, 64), 1, 1)) < 0)
+                            nst_groups(x->out_c4, 64), 1, 1)) < 0)
             return ret;
         int32_t pa[3] = { x->out_w, x->out_h, x->out_c4 };
         return add_step(net, x->pipeline[2], apply, (const uint32_t *)pa, 3,
-                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+                        nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     default: { /* relu, add */
         int32_t p[3] = { x->out_w, x->out_h, x->out_c4 };
         b.src1 = value_buffer(net, x->input[1]);
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 3,
-                        div_up(x->out_w, 8), div_up(x->out_h, 8), (uint32_t)x->out_c4);
+                        nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     }
 }
@@ -685,7 +675,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     for (int e = 0; e < net->n_exec; e++) {
         NstExec *x = &net->exec[e];
         if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
-            VkDeviceSize np = (VkDeviceSize)x->out_c4 * div_up(x->in_w * x->in_h, STATS_CHUNK) * 32;
+            VkDeviceSize np = (VkDeviceSize)x->out_c4 * nst_groups(x->in_w * x->in_h, STATS_CHUNK) * 32;
             partials = np > partials ? np : partials;
             factors = (VkDeviceSize)x->out_c4 * 32 > factors ? (VkDeviceSize)x->out_c4 * 32 : factors;
         }
@@ -711,8 +701,8 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     /* frame -> input tensor; push constants are filled per frame */
     Binds in = { NULL, NULL, &net->buffers[net->input_buffer], &net->staging, NULL };
     net->pix_in_step = net->n_steps;
-    if ((ret = add_step(net, net->pipe_pix_in, in, NULL, 0, div_up(width, 8),
-                        div_up(height, 8), 1)) < 0)
+    if ((ret = add_step(net, net->pipe_pix_in, in, NULL, 0, nst_groups(width, 8),
+                        nst_groups(height, 8), 1)) < 0)
         return ret;
     net->net_first = net->n_steps;
     for (int e = 0; e < net->n_exec; e++) {
@@ -725,8 +715,8 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     net->pix_out_step = net->n_steps;
     for (int p = 0; p < net->frame.n_planes; p++)
         if ((ret = add_step(net, net->pipe_pix_out, out, NULL, 0,
-                            div_up((int)div_up(net->frame.row_bytes[p], 4), 8),
-                            div_up(net->frame.rows[p], 8), 1)) < 0)
+                            nst_groups((int)nst_groups(net->frame.row_bytes[p], 4), 8),
+                            nst_groups(net->frame.rows[p], 8), 1)) < 0)
             return ret;
     return NST_OK;
 }

@@ -4,16 +4,6 @@
 #include "frame.h"
 #include "temporal.h"
 
-static uint32_t div_up(int a, int b)
-{
-    return (uint32_t)((a + b - 1) / b);
-}
-
-static void put_f(uint32_t *push, int i, float v)
-{
-    memcpy(&push[i], &v, sizeof(v));
-}
-
 void nst_temporal_free(NstTemporal *t, NstVk *vk)
 {
     if (t->pool)
@@ -64,11 +54,11 @@ static void push_static(NstTemporal *t, const NstNet *net)
                         (int32_t)t->off_f, NST_TEMPORAL_RADIUS, NST_TEMPORAL_PATCH };
 
     memcpy(t->luma.push, luma, sizeof(luma));
-    put_f(t->luma.push, 8, (net->input_max - net->input_min) / 255.0f);
-    put_f(t->luma.push, 9, net->input_min);
+    nst_push_float(t->luma.push, 8, (net->input_max - net->input_min) / 255.0f);
+    nst_push_float(t->luma.push, 9, net->input_min);
     memcpy(t->cut.push, cut, sizeof(cut));
     memcpy(t->flow.push, flow, sizeof(flow));
-    put_f(t->flow.push, 7, NST_TEMPORAL_PENALTY);
+    nst_push_float(t->flow.push, 7, NST_TEMPORAL_PENALTY);
 }
 
 static int plan(NstTemporal *t, NstNet *net)
@@ -82,8 +72,8 @@ static int plan(NstTemporal *t, NstNet *net)
 
     t->width = net->width;
     t->height = net->height;
-    t->sw = (int)div_up(t->width, NST_TEMPORAL_SCALE);
-    t->sh = (int)div_up(t->height, NST_TEMPORAL_SCALE);
+    t->sw = (int)nst_groups(t->width, NST_TEMPORAL_SCALE);
+    t->sh = (int)nst_groups(t->height, NST_TEMPORAL_SCALE);
     layout_state(t);
     if ((VkDeviceSize)(t->off_stat + 1) * 4 > net->vk->props.limits.maxStorageBufferRange) {
         nst_log(net->vk->log, NST_LOG_ERROR, "temporal smoothing of a %dx%d frame "
@@ -105,16 +95,16 @@ static int plan(NstTemporal *t, NstNet *net)
     NstBinds state = { NULL, NULL, NULL, &t->state, NULL };
     NstBinds blend = { styled, &t->prev_out, &t->out, &t->state, NULL };
     NstBinds out = { &t->out, NULL, NULL, &net->staging, NULL };
-    if ((ret = set_step(net, t, &t->luma, P[0], luma, div_up(t->sw, 8), div_up(t->sh, 8))) < 0 ||
+    if ((ret = set_step(net, t, &t->luma, P[0], luma, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
         (ret = set_step(net, t, &t->cut, P[1], state, 1, 1)) < 0 ||
-        (ret = set_step(net, t, &t->flow, P[2], state, div_up(t->sw, 8), div_up(t->sh, 8))) < 0 ||
-        (ret = set_step(net, t, &t->blend, P[3], blend, div_up(t->width, 8),
-                        div_up(t->height, 8))) < 0)
+        (ret = set_step(net, t, &t->flow, P[2], state, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
+        (ret = set_step(net, t, &t->blend, P[3], blend, nst_groups(t->width, 8),
+                        nst_groups(t->height, 8))) < 0)
         return ret;
     for (int p = 0; p < net->frame.n_planes; p++)
         if ((ret = set_step(net, t, &t->pix_out[p], net->pipe_pix_out, out,
-                            div_up((int)div_up(net->frame.row_bytes[p], 4), 8),
-                            div_up(net->frame.rows[p], 8))) < 0)
+                            nst_groups((int)nst_groups(net->frame.row_bytes[p], 4), 8),
+                            nst_groups(net->frame.rows[p], 8))) < 0)
             return ret;
     push_static(t, net);
 
@@ -177,14 +167,14 @@ void nst_temporal_record_output(NstTemporal *t, NstNet *net, const NstFrame *f,
     uint32_t *push = t->blend.push;
 
     memcpy(push, head, sizeof(head));
-    put_f(push, 13, o->out_mul);
-    put_f(push, 14, o->out_add);
-    put_f(push, 15, o->out_min);
-    put_f(push, 16, o->out_max);
-    put_f(push, 17, t->strength);
-    put_f(push, 18, NST_TEMPORAL_CUT);
-    put_f(push, 19, NST_TEMPORAL_LO);
-    put_f(push, 20, NST_TEMPORAL_HI);
+    nst_push_float(push, 13, o->out_mul);
+    nst_push_float(push, 14, o->out_add);
+    nst_push_float(push, 15, o->out_min);
+    nst_push_float(push, 16, o->out_max);
+    nst_push_float(push, 17, t->strength);
+    nst_push_float(push, 18, NST_TEMPORAL_CUT);
+    nst_push_float(push, 19, NST_TEMPORAL_LO);
+    nst_push_float(push, 20, NST_TEMPORAL_HI);
     for (int p = 0; p < net->frame.n_planes; p++)
         nst_frame_push_out(&net->frame, f, &identity, 0, p, t->width, strength,
                            t->pix_out[p].push);
