@@ -27,6 +27,7 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
     e = calloc(1, sizeof(*e));
     if (!e)
         return NST_ERR_NOMEM;
+    e->temporal.mechanisms = NST_TEMPORAL_ALL;
     e->log.fn = options->log;
     e->log.opaque = options->log_opaque;
     ret = nst_vk_create(&e->vk, options->device,
@@ -71,6 +72,21 @@ int nst_engine_set_temporal(NstEngine *e, float temporal)
     if (temporal == 0.0f)
         e->temporal.valid = 0;
     e->temporal.strength = temporal;
+    return NST_OK;
+}
+
+int nst_engine_set_temporal_mechanisms(NstEngine *e, unsigned mechanisms)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    if (!mechanisms || (mechanisms & ~(unsigned)NST_TEMPORAL_ALL)) {
+        nst_log(&e->log, NST_LOG_ERROR, "temporal mechanisms 0x%x: give a nonzero "
+                "set of NST_TEMPORAL_WARP and NST_TEMPORAL_NORM", mechanisms);
+        return NST_ERR_INVALID;
+    }
+    if (mechanisms != e->temporal.mechanisms)
+        e->temporal.valid = 0; /* a state kept by other mechanisms is incomplete */
+    e->temporal.mechanisms = mechanisms;
     return NST_OK;
 }
 

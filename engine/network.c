@@ -631,11 +631,14 @@ static int plan_exec(NstNet *net, NstExec *x)
         Binds reduce = { NULL, &net->weights, NULL, &net->partials, &net->factors };
         Binds apply = { b.src0, value_buffer(net, x->input[1]), b.dst, NULL, &net->factors };
         int32_t p[6] = { npix, x->out_c4, STATS_CHUNK, n_chunks, x->w_off, x->b_off };
+        int32_t hist[3] = { net->norm_gate, x->hist_off,
+                            x->norm_index >= net->n_norms - NST_TEMPORAL_NORM_LAST };
         memcpy(push, p, sizeof(p));
         nst_push_float(push, 6, L->eps);
+        memcpy(push + 7, hist, sizeof(hist));
         if ((ret = add_step(net, x->pipeline[0], stats, push, 4, (uint32_t)n_chunks,
                             (uint32_t)x->out_c4, 1)) < 0 ||
-            (ret = add_step(net, x->pipeline[1], reduce, push, 7,
+            (ret = add_step(net, x->pipeline[1], reduce, push, 10,
                             nst_groups(x->out_c4, 64), 1, 1)) < 0)
             return ret;
         int32_t pa[3] = { x->out_w, x->out_h, x->out_c4 };
@@ -653,8 +656,8 @@ static int plan_exec(NstNet *net, NstExec *x)
 
 static int plan(NstNet *net, NstPixelFormat format, int width, int height)
 {
-    VkDeviceSize partials = 32, factors = 32;
-    int max_steps, ret;
+    VkDeviceSize partials = 32;
+    int max_c4 = 1, n_hist, max_steps, ret;
 
     net->width = width;
     net->height = height;
@@ -677,7 +680,19 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
         if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
             VkDeviceSize np = (VkDeviceSize)x->out_c4 * nst_groups(x->in_w * x->in_h, STATS_CHUNK) * 32;
             partials = np > partials ? np : partials;
-            factors = (VkDeviceSize)x->out_c4 * 32 > factors ? (VkDeviceSize)x->out_c4 * 32 : factors;
+            max_c4 = x->out_c4 > max_c4 ? x->out_c4 : max_c4;
+        }
+    }
+    /* factors: a, b of one layer, the gate, then every layer's history */
+    net->norm_gate = 2 * max_c4;
+    net->n_norms = 0;
+    n_hist = net->norm_gate + 1;
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
+            x->hist_off = n_hist;
+            x->norm_index = net->n_norms++;
+            n_hist += 2 * x->out_c4;
         }
     }
     if (net->frame.size > net->vk->props.limits.maxStorageBufferRange) {
@@ -686,7 +701,8 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
         return NST_ERR_LIMITS;
     }
     if ((ret = nst_vk_buffer_create(net->vk, &net->partials, partials, NST_BUF_STORAGE)) < 0 ||
-        (ret = nst_vk_buffer_create(net->vk, &net->factors, factors, NST_BUF_STORAGE)) < 0 ||
+        (ret = nst_vk_buffer_create(net->vk, &net->factors, (VkDeviceSize)n_hist * 16,
+                                    NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(net->vk, &net->staging, net->frame.size,
                                     NST_BUF_HOST | NST_BUF_STORAGE)) < 0)
         return ret;
@@ -742,6 +758,14 @@ int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
 
 /* ---- running ---------------------------------------------------------------- */
 
+/* Per-frame statistics unless the temporal pass opens the gate again; the
+ * barrier after the first step orders this fill before the network. */
+static void close_norm_gate(NstNet *net)
+{
+    vkCmdFillBuffer(net->vk->cmd, net->factors.buffer, (VkDeviceSize)net->norm_gate * 16,
+                    16, 0);
+}
+
 int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
 {
     int tw, th, tc4, ret;
@@ -764,6 +788,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
                            net->steps[net->pix_out_step + p].push);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
+    close_norm_gate(net);
     nst_net_record(net, &net->steps[net->pix_in_step]);
     if (t)
         nst_temporal_record_input(t, net);
@@ -826,6 +851,7 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     src = value_buffer(net, value);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
+    close_norm_gate(net);
     vkCmdCopyBuffer(net->vk->cmd, net->io.buffer, net->buffers[net->input_buffer].buffer,
                     1, &(VkBufferCopy){ 0, 0, in_bytes });
     nst_vk_barrier(net->vk);

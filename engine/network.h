@@ -27,6 +27,9 @@ typedef struct NstExec {
     int fuse_relu;      /* instance norm: ReLU fused into its tail */
     int pipeline[3];    /* the op's | norm: stats, reduce, apply */
     int w_off, b_off;   /* weight texel offsets (-1 none) */
+    int norm_index;     /* instance norm: the how-manieth, from 0 */
+    int hist_off;       /* instance norm: its statistics' history, texels
+                         * into NstNet.factors */
     int ocb;            /* output texels per conv invocation */
     /* per size */
     int in_w, in_h, in_c4, out_w, out_h, out_c4;
@@ -59,7 +62,11 @@ typedef struct NstNet {
     NstBuffer *buffers;
     VkDeviceSize *buffer_size;
     int n_buffers;
+    /* factors: the a, b texels of the instance norm being applied, then
+     * the gate of the statistics' smoothing (texel norm_gate, 0 unless
+     * engine/temporal.c sets it) and each instance norm's last statistics */
     NstBuffer partials, factors, staging;
+    int norm_gate, n_norms;     /* texel of the gate; instance norms */
     NstBuffer io;               /* host tensors of nst_net_run_tensor */
     VkDescriptorPool pool;
     NstStep *steps;

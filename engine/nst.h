@@ -139,6 +139,21 @@ int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
  * 0 runs exactly the per-frame path. */
 int nst_engine_set_temporal(NstEngine *engine, float temporal);
 
+/* The mechanisms of temporal smoothing, each of which can be switched off
+ * (default: all):
+ *   WARP  the output blended with the previous output along the motion;
+ *   NORM  every instance norm's mean and variance blended with those it
+ *         used on the previous frame (by temporal; none across a scene cut),
+ *         so that colours do not pulse as things move through the frame.
+ * A change of mechanisms starts afresh, as a reset does. 0 is refused (use
+ * temporal 0 for the per-frame path), as are unknown bits. */
+enum {
+    NST_TEMPORAL_WARP = 1 << 0,
+    NST_TEMPORAL_NORM = 1 << 1,
+    NST_TEMPORAL_ALL  = NST_TEMPORAL_WARP | NST_TEMPORAL_NORM,
+};
+int nst_engine_set_temporal_mechanisms(NstEngine *engine, unsigned mechanisms);
+
 /* Forget the previous frame, as after a seek or any other discontinuity:
  * the next frame is styled on its own. Size and format changes, scene
  * cuts and frames at strength 0 reset by themselves. */

@@ -311,8 +311,11 @@ static void upsample(const NstLayer *l, const NstTensor *in, NstTensor *out)
 }
 
 /* Per channel over H*W, biased variance, in double. */
+/* carry (NULL: none): the statistics of the previous frame, mixed in by k
+ * and replaced by those used (nst_ref_forward_smoothed). */
 static void instance_norm(const NstLayer *l, const NstTensor *in,
-                          NstTensor *out)
+                          NstTensor *out, double *carry_mean, double *carry_var,
+                          float k)
 {
     size_t hw = (size_t)in->h * in->w, i;
     int c;
@@ -320,14 +323,23 @@ static void instance_norm(const NstLayer *l, const NstTensor *in,
     for (c = 0; c < in->c; c++) {
         const float *x = in->data + c * hw;
         float *y = out->data + c * hw;
-        double sum = 0.0, sq = 0.0, mean, inv_std;
+        double sum = 0.0, sq = 0.0, mean, var, inv_std;
 
         for (i = 0; i < hw; i++)
             sum += x[i];
         mean = sum / hw;
         for (i = 0; i < hw; i++)
             sq += (x[i] - mean) * (x[i] - mean);
-        inv_std = 1.0 / sqrt(sq / hw + l->eps);
+        var = sq / hw;
+        if (carry_mean) {
+            if (k > 0.0f) {
+                mean += k * (carry_mean[c] - mean);
+                var += k * (carry_var[c] - var);
+            }
+            carry_mean[c] = mean;
+            carry_var[c] = var;
+        }
+        inv_std = 1.0 / sqrt(var + l->eps);
         for (i = 0; i < hw; i++)
             y[i] = (float)(l->scale[c] * ((x[i] - mean) * inv_std) +
                            l->shift[c]);
@@ -369,8 +381,17 @@ static int same_shape(const NstTensor *a, const NstTensor *b)
     return a->c == b->c && a->h == b->h && a->w == b->w;
 }
 
+static int ref_layer(const NstLayer *l, const NstTensor *in0, const NstTensor *in1,
+                     NstTensor *out, double *carry_mean, double *carry_var, float k);
+
 int nst_ref_layer(const NstLayer *l, const NstTensor *in0,
                   const NstTensor *in1, NstTensor *out)
+{
+    return ref_layer(l, in0, in1, out, NULL, NULL, 0.0f);
+}
+
+static int ref_layer(const NstLayer *l, const NstTensor *in0, const NstTensor *in1,
+                     NstTensor *out, double *carry_mean, double *carry_var, float k)
 {
     int oh, ow, ret;
 
@@ -391,7 +412,9 @@ int nst_ref_layer(const NstLayer *l, const NstTensor *in0,
         ret = conv_layer(l, in0, out);
         break;
     case NST_OP_UPSAMPLE:       upsample(l, in0, out);      break;
-    case NST_OP_INSTANCE_NORM:  instance_norm(l, in0, out); break;
+    case NST_OP_INSTANCE_NORM:
+        instance_norm(l, in0, out, carry_mean, carry_var, k);
+        break;
     case NST_OP_RELU:           relu(in0, out);             break;
     case NST_OP_ADD:            add(in0, in1, out);         break;
     case NST_OP_OUTPUT:         output(l, in0, out);        break;
@@ -417,20 +440,53 @@ static int n_inputs(const NstLayer *l)
     return l->op == NST_OP_ADD ? 2 : 1;
 }
 
-int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out)
+static size_t norm_channels(const NstModel *m)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].op == NST_OP_INSTANCE_NORM)
+            n += (size_t)m->layers[i].out_ch;
+    return n;
+}
+
+void nst_ref_norm_state_free(NstRefNormState *state)
+{
+    if (!state)
+        return;
+    free(state->mean);
+    free(state->var);
+    memset(state, 0, sizeof(*state));
+}
+
+static int forward(const NstModel *m, const NstTensor *in, NstTensor *out,
+                   NstRefNormState *state, int smoothed, float mix_k)
 {
     NstTensor *t = NULL;
     int *last_use = NULL;
-    int n, last, i, k, src, ret = NST_OK;
+    int n, last, i, k, src, ret = NST_OK, norm = 0, n_norms = 0;
+    size_t carry = 0;
 
     if (out)
         memset(out, 0, sizeof(*out));
     if (!m || !in || !out || m->n_layers < 1 || in->c != 3 || !in->data)
         return NST_ERR_INVALID;
+    if (state && state->n != norm_channels(m)) {
+        nst_ref_norm_state_free(state);
+        state->n = norm_channels(m);
+        state->mean = calloc(state->n ? state->n : 1, sizeof(*state->mean));
+        state->var = calloc(state->n ? state->n : 1, sizeof(*state->var));
+        if (!state->mean || !state->var) {
+            nst_ref_norm_state_free(state);
+            return NST_ERR_NOMEM;
+        }
+    }
     n = m->n_layers;
     last = n - 1;
-    t = calloc(n, sizeof(*t));
-    last_use = malloc(n * sizeof(*last_use));
+    t = calloc((size_t)n, sizeof(*t));
+    last_use = malloc((size_t)n * sizeof(*last_use));
+    for (i = 0; i < n; i++)
+        n_norms += m->layers[i].op == NST_OP_INSTANCE_NORM;
     if (!t || !last_use) {
         ret = NST_ERR_NOMEM;
         goto end;
@@ -455,7 +511,13 @@ int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out)
 
         if (l->op == NST_OP_ADD)
             y = l->input[1] < 0 ? in : &t[l->input[1]];
-        if ((ret = nst_ref_layer(l, x, y, &t[i])) < 0)
+        if (state && l->op == NST_OP_INSTANCE_NORM && norm++ >= n_norms - smoothed) {
+            ret = ref_layer(l, x, y, &t[i], state->mean + carry, state->var + carry, mix_k);
+            carry += (size_t)l->out_ch;
+        } else {
+            ret = nst_ref_layer(l, x, y, &t[i]);
+        }
+        if (ret < 0)
             goto end;
         for (k = 0; k < n_inputs(l); k++)
             if (l->input[k] >= 0 && last_use[l->input[k]] == i)
@@ -474,4 +536,20 @@ end:
     free(t);
     free(last_use);
     return ret;
+}
+
+int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out)
+{
+    return forward(m, in, out, NULL, 0, 0.0f);
+}
+
+int nst_ref_forward_smoothed(const NstModel *m, const NstTensor *in, NstTensor *out,
+                             NstRefNormState *state, int last, float k)
+{
+    if (!state) {
+        if (out)
+            memset(out, 0, sizeof(*out));
+        return NST_ERR_INVALID;
+    }
+    return forward(m, in, out, state, last, k);
 }

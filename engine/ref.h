@@ -32,4 +32,19 @@ int nst_ref_layer(const NstLayer *l, const NstTensor *in0,
  * order). out receives the input of the output layer. */
 int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out);
 
+/* The instance-norm statistics carried from one frame to the next by the
+ * temporal smoothing of the statistics (NST_TEMPORAL_NORM): each of the
+ * last `last` instance norms of the model uses mean = mix(its own, the
+ * carried one, k) and likewise the variance, then carries what it used;
+ * the others use their own. Zeroed, with k 0 on the first frame; freed by
+ * nst_ref_norm_state_free. */
+typedef struct NstRefNormState {
+    double *mean, *var; /* the channels of every instance norm, in order */
+    size_t n;           /* allocated entries */
+} NstRefNormState;
+
+int  nst_ref_forward_smoothed(const NstModel *m, const NstTensor *in, NstTensor *out,
+                              NstRefNormState *state, int last, float k);
+void nst_ref_norm_state_free(NstRefNormState *state);
+
 #endif /* NST_REF_H */

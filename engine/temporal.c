@@ -48,8 +48,8 @@ static void push_static(NstTemporal *t, const NstNet *net)
 {
     int32_t luma[8] = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
                         net->input_bgr, (int32_t)t->off_l, (int32_t)t->off_s };
-    int32_t cut[4] = { t->sw * t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
-                       (int32_t)t->off_stat };
+    int32_t cut[5] = { t->sw * t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
+                       (int32_t)t->off_stat, net->norm_gate };
     int32_t flow[7] = { t->sw, t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
                         (int32_t)t->off_f, NST_TEMPORAL_RADIUS, NST_TEMPORAL_PATCH };
 
@@ -57,6 +57,7 @@ static void push_static(NstTemporal *t, const NstNet *net)
     nst_push_float(t->luma.push, 8, (net->input_max - net->input_min) / 255.0f);
     nst_push_float(t->luma.push, 9, net->input_min);
     memcpy(t->cut.push, cut, sizeof(cut));
+    nst_push_float(t->cut.push, 7, NST_TEMPORAL_CUT);
     memcpy(t->flow.push, flow, sizeof(flow));
     nst_push_float(t->flow.push, 7, NST_TEMPORAL_PENALTY);
 }
@@ -93,10 +94,11 @@ static int plan(NstTemporal *t, NstNet *net)
 
     NstBinds luma = { input, NULL, NULL, &t->state, NULL };
     NstBinds state = { NULL, NULL, NULL, &t->state, NULL };
+    NstBinds cut = { NULL, NULL, NULL, &t->state, &net->factors };
     NstBinds blend = { styled, &t->prev_out, &t->out, &t->state, NULL };
     NstBinds out = { &t->out, NULL, NULL, &net->staging, NULL };
     if ((ret = set_step(net, t, &t->luma, P[0], luma, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
-        (ret = set_step(net, t, &t->cut, P[1], state, 1, 1)) < 0 ||
+        (ret = set_step(net, t, &t->cut, P[1], cut, 1, 1)) < 0 ||
         (ret = set_step(net, t, &t->flow, P[2], state, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
         (ret = set_step(net, t, &t->blend, P[3], blend, nst_groups(t->width, 8),
                         nst_groups(t->height, 8))) < 0)
@@ -135,7 +137,13 @@ int nst_temporal_prepare(NstTemporal *t, NstNet *net)
 
 void nst_temporal_record_input(NstTemporal *t, NstNet *net)
 {
+    float k = t->mechanisms & NST_TEMPORAL_NORM ? t->strength * NST_TEMPORAL_NORM_K : 0.0f;
+
+    t->cut.push[5] = (uint32_t)t->valid;
+    nst_push_float(t->cut.push, 6, k);
     nst_net_record(net, &t->luma);
+    /* before the network: the statistics' smoothing needs its verdict */
+    nst_net_record(net, &t->cut);
 }
 
 static void record_copies(NstTemporal *t, NstNet *net)
@@ -148,7 +156,8 @@ static void record_copies(NstTemporal *t, NstNet *net)
 
     vkCmdCopyBuffer(cmd, t->state.buffer, t->state.buffer, 1, &luma);
     vkCmdCopyBuffer(cmd, t->state.buffer, t->stat.buffer, 1, &stat);
-    vkCmdCopyBuffer(cmd, t->out.buffer, t->prev_out.buffer, 1, &out);
+    if (t->mechanisms & NST_TEMPORAL_WARP)
+        vkCmdCopyBuffer(cmd, t->out.buffer, t->prev_out.buffer, 1, &out);
     nst_vk_barrier(net->vk);
 }
 
@@ -179,12 +188,15 @@ void nst_temporal_record_output(NstTemporal *t, NstNet *net, const NstFrame *f,
         nst_frame_push_out(&net->frame, f, &identity, 0, p, t->width, strength,
                            t->pix_out[p].push);
 
-    /* the cut statistic and the flow both compare with the previous frame */
-    nst_net_record(net, &t->cut);
-    nst_net_record(net, &t->flow);
-    nst_net_record(net, &t->blend);
-    for (int p = 0; p < net->frame.n_planes; p++)
-        nst_net_record(net, &t->pix_out[p]);
+    if (t->mechanisms & NST_TEMPORAL_WARP) {
+        nst_net_record(net, &t->flow);
+        nst_net_record(net, &t->blend);
+        for (int p = 0; p < net->frame.n_planes; p++)
+            nst_net_record(net, &t->pix_out[p]);
+    } else { /* the per-frame output; the previous output is not needed */
+        for (int s = net->pix_out_step; s < net->n_steps; s++)
+            nst_net_record(net, &net->steps[s]);
+    }
     record_copies(t, net);
 }
 

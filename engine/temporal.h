@@ -6,7 +6,9 @@
  * found by patch matching on the reduced luma, and the previous output,
  * warped along it, is blended into the styled frame where the warped
  * previous luma agrees with this frame's (see shaders/temporal_blend.comp).
- * One previous frame only; forgotten on a size or format change, a scene
+ * The instance-norm statistics are smoothed too (shaders/norm_reduce.comp),
+ * gated by the scene-cut test, which therefore runs before the network.
+ * Each mechanism can be switched off on its own. One previous frame only; forgotten on a size or format change, a scene
  * cut (decided on the device), a frame at strength 0 and nst_engine_reset.
  */
 #ifndef NST_TEMPORAL_H
@@ -22,9 +24,20 @@
 #define NST_TEMPORAL_CUT     12.0f /* mean |luma change| that is a cut */
 #define NST_TEMPORAL_LO      3.0f  /* full confidence below this error */
 #define NST_TEMPORAL_HI      10.0f /* none above this error */
+#define NST_TEMPORAL_NORM_K  1.0f  /* statistics' weight of the past, per unit of strength */
+
+/* Temporal smoothing of the statistics is applied to the last instance
+ * norms only. An instance norm cancels any offset and gain its input
+ * carries; one with smoothed statistics does not, and the convolutions
+ * after it multiply what is left by the sums of their weights, frame after
+ * frame. Smoothing all 15 of udnie with weight 0.5 took vtest's static
+ * flicker from 1.8 to 4.9 levels; the last two, which set the colours of
+ * the final convolution, leave it at 1.8 (docs/temporal.md). */
+#define NST_TEMPORAL_NORM_LAST 2
 
 typedef struct NstTemporal {
     float strength;         /* 0..1; 0: off, nothing runs */
+    unsigned mechanisms;    /* NST_TEMPORAL_WARP | NST_TEMPORAL_NORM */
     int valid;              /* the state holds the previous frame */
     float last_cut;         /* cut statistic of the last frame (debug log) */
 

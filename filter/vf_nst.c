@@ -46,6 +46,7 @@ typedef struct NstContext {
     char *model_path;
     float strength;
     float temporal;
+    int smooth;        /* NST_TEMPORAL_* flags; 0: none, the per-frame path */
     char *device;
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
 
@@ -63,8 +64,15 @@ static const AVOption nst_options[] = {
       OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { "strength", "blend between the input (0) and the styled frame (1)",
       OFFSET(strength),   AV_OPT_TYPE_FLOAT,  { .dbl = 1.0  }, 0.0, 1.0, TFLAGS },
-    { "temporal", "smooth each output with the previous one along the motion (0: off, per-frame)",
-      OFFSET(temporal),   AV_OPT_TYPE_FLOAT,  { .dbl = 0.0  }, 0.0, 1.0, TFLAGS },
+    { "temporal", "weight of the previous frame in the temporal smoothing (0: off, per-frame)",
+      OFFSET(temporal),   AV_OPT_TYPE_FLOAT,  { .dbl = 0.5  }, 0.0, 1.0, TFLAGS },
+    { "smooth",   "mechanisms of the temporal smoothing",
+      OFFSET(smooth),     AV_OPT_TYPE_FLAGS,  { .i64 = NST_TEMPORAL_ALL }, 0, NST_TEMPORAL_ALL,
+      TFLAGS, .unit = "smooth" },
+        { "warp", "blend with the previous output along the motion",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_WARP }, 0, 0, TFLAGS, .unit = "smooth" },
+        { "norm", "smooth the instance-norm statistics",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_NORM }, 0, 0, TFLAGS, .unit = "smooth" },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { NULL }
@@ -253,7 +261,10 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
             nst_engine_reset(s->engine);
         s->last_pts = frame->pts;
     }
-    ret = nst_engine_set_temporal(s->engine, s->temporal);
+    /* options may have changed by a command since the last frame */
+    ret = nst_engine_set_temporal(s->engine, s->smooth ? s->temporal : 0.0f);
+    if (ret >= 0 && s->smooth)
+        ret = nst_engine_set_temporal_mechanisms(s->engine, s->smooth);
     if (ret >= 0)
         ret = nst_engine_process(s->engine, &f, s->strength);
     if (ret < 0) {

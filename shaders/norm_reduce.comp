@@ -4,18 +4,27 @@
  * Instance-norm statistics, second pass: merges the chunks of each channel
  * texel (Chan et al.'s pairwise update) and folds mean, variance, scale and
  * shift into y = a * x + b, written as two texels per channel texel.
+ *
+ * Temporal smoothing of the statistics (engine/temporal.h): the factors
+ * buffer also holds, per instance norm, the mean and variance this layer
+ * used on the previous frame, and a gate k that temporal_cut.comp sets
+ * (0: no previous frame, a scene cut, smoothing off). The statistics used
+ * are mix(this frame's, the previous ones, k), and are kept for the next
+ * frame, so that colours do not pulse with what moves in the frame.
  */
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout(set = 0, binding = 3) readonly buffer Partials { vec4 part[]; };
-layout(set = 0, binding = 4) writeonly buffer Factors { vec4 ab[]; };
+layout(set = 0, binding = 4) buffer Factors { vec4 ab[]; };
 
 layout(push_constant) uniform Push {
     int npix, c4, chunk, n_chunks;
     int scale_off, shift_off;
     float eps;
+    int gate_off, hist_off; /* texel of k, first texel of this layer's history */
+    int smoothed;           /* this layer's statistics are smoothed */
 } pc;
 
 void main()
@@ -36,6 +45,13 @@ void main()
         n = nn;
     }
     vec4 var = m2 / n;
+    float k = pc.smoothed != 0 ? ab[pc.gate_off].x : 0.0;
+    if (k > 0.0) {
+        mean = mix(mean, ab[pc.hist_off + 2 * c], k);
+        var = mix(var, ab[pc.hist_off + 2 * c + 1], k);
+    }
+    ab[pc.hist_off + 2 * c] = mean;
+    ab[pc.hist_off + 2 * c + 1] = var;
     vec4 a = texelFetch(src1, pc.scale_off + c) * inversesqrt(var + pc.eps);
     ab[2 * c] = a;
     ab[2 * c + 1] = texelFetch(src1, pc.shift_off + c) - mean * a;

@@ -2,18 +2,24 @@
 #extension GL_GOOGLE_include_directive : require
 /*
  * Scene-cut statistic: the mean absolute difference of the reduced luma of
- * this frame and the previous one, in levels. One workgroup; the blend pass
- * compares it with its threshold, so no round trip to the host is needed.
+ * this frame and the previous one, in levels. One workgroup; it runs before
+ * the network and sets the gate of the instance-norm statistics'
+ * smoothing (norm_reduce.comp), and the blend pass compares the statistic
+ * with the same threshold, so no round trip to the host is needed.
  */
 #include "common.glsl"
 /* The temporal state: floats at offsets given in the push constants (see
  * engine/temporal.c for the layout); luma in levels 0..255. */
 layout(set = 0, binding = 3) buffer State { float v[]; } st;
 
+layout(set = 0, binding = 4) buffer Factors { vec4 ab[]; };
+
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 layout(push_constant) uniform Push {
     int n, off_s, off_sp, off_stat;
+    int gate_off, valid;
+    float norm_k, cut;  /* the gate when the frame follows the previous one */
 } pc;
 
 shared float part[256];
@@ -33,6 +39,9 @@ void main()
             part[i] += part[i + half_n];
         barrier();
     }
-    if (i == 0u)
-        st.v[pc.off_stat] = part[0] / float(pc.n);
+    if (i == 0u) {
+        float stat = part[0] / float(pc.n);
+        st.v[pc.off_stat] = stat;
+        ab[pc.gate_off] = vec4(pc.valid != 0 && stat <= pc.cut ? pc.norm_k : 0.0);
+    }
 }

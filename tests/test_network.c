@@ -11,6 +11,7 @@
 #include "check.h"
 #include "frames.h"
 #include "ref_frame.h"
+#include "temporal.h"
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -85,6 +86,77 @@ static void network_case(const char *style, const char *photo, int w, int h)
     tf_free(&ref);
 }
 
+/* Temporal smoothing of the instance-norm statistics through a real
+ * model: a photo, then the photo with a white square on it (no scene cut),
+ * the second frame's smoothed statistics mixed with the first's by 0.8. */
+static void smoothed_case(const char *style, const char *photo, int w, int h)
+{
+    char path[512], name[256], err[256] = "";
+    NstModel *m = NULL;
+    NstEngine *e = NULL;
+    TestFrame a, b, gpu_a, gpu_b, plain_b, ref_b;
+    NstRefNormState state = { 0 };
+    NstTensor ta = { 0 }, tb = { 0 }, ya = { 0 }, yb = { 0 };
+    int ret;
+
+    snprintf(name, sizeof(name), "%s on %s %dx%d, statistics smoothed", style, photo, w, h);
+    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
+    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
+        check(0, name, "%s (run make models)", err);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
+    if (load_photo(path, w, h, &a) < 0) {
+        check(0, name, "cannot decode %s with the built ffmpeg", path);
+        nst_model_free(&m);
+        return;
+    }
+    tf_copy(&b, &a, 0, 0);
+    for (int y = h / 4; y < h / 4 + h / 5; y++) /* 4% of the frame: no cut */
+        memset(b.f.data[0] + (size_t)y * b.f.linesize[0] + 3 * (w / 3), 255, (size_t)3 * (w / 5));
+    tf_copy(&gpu_a, &a, 0, 0);
+    tf_copy(&gpu_b, &b, 0, 0);
+    tf_copy(&plain_b, &b, 0, 0);
+    tf_copy(&ref_b, &b, 0, 0);
+    ret = nst_engine_create(m, NULL, &e);
+    if (ret >= 0) {
+        ret = nst_engine_process(e, &plain_b.f, 1.0f);
+        ret |= nst_engine_set_temporal_mechanisms(e, NST_TEMPORAL_NORM);
+        ret |= nst_engine_set_temporal(e, 0.8f);
+        ret |= nst_engine_process(e, &gpu_a.f, 1.0f) | nst_engine_process(e, &gpu_b.f, 1.0f);
+    }
+    if (ret >= 0)
+        ret = nst_ref_frame_to_tensor(m, &a.f, &ta) | nst_ref_frame_to_tensor(m, &b.f, &tb) |
+              nst_ref_forward_smoothed(m, &ta, &ya, &state, NST_TEMPORAL_NORM_LAST, 0.0f) |
+              nst_ref_forward_smoothed(m, &tb, &yb, &state, NST_TEMPORAL_NORM_LAST, 0.8f);
+    if (ret < 0) {
+        check(0, name, "%s", nst_strerror(ret));
+    } else {
+        nst_ref_tensor_to_frame(m, &yb, &ref_b.f, 1.0f);
+        double psnr = tf_psnr(&gpu_b, &ref_b), moved = tf_psnr(&gpu_b, &plain_b);
+        int diff = tf_max_diff(&gpu_b, &ref_b);
+        printf("# %s: PSNR %.2f dB vs reference, max diff %d, %.2f dB from per frame\n",
+               name, psnr, diff, moved);
+        check(psnr >= 45.0 && diff <= 2 && moved < 45.0 && !nst_engine_validation_messages(e),
+              name, "PSNR %.2f dB (>= 45), max diff %d (<= 2), %.2f dB from the per-frame "
+              "output (< 45: smoothed at all), %u validation messages", psnr, diff, moved,
+              nst_engine_validation_messages(e));
+    }
+    nst_ref_norm_state_free(&state);
+    nst_tensor_free(&ta);
+    nst_tensor_free(&tb);
+    nst_tensor_free(&ya);
+    nst_tensor_free(&yb);
+    nst_engine_free(&e);
+    nst_model_free(&m);
+    tf_free(&a);
+    tf_free(&b);
+    tf_free(&gpu_a);
+    tf_free(&gpu_b);
+    tf_free(&plain_b);
+    tf_free(&ref_b);
+}
+
 /* The largest size the issue asks for: 1920x1080 runs within lavapipe's
  * limits (a 32-channel tensor there is 265 MB, past its 128 MiB storage
  * buffer range, hence texel buffers). Too slow for the C reference here,
@@ -131,6 +203,7 @@ int main(void)
     network_case("udnie", "chelsea.png", 203, 135);
     network_case("scream", "astronaut.png", 128, 128);
     network_case("la_muse", "rocket.jpg", 161, 107);
+    smoothed_case("rain_princess", "chelsea.png", 160, 96);
     big_frame_case("wave", "forensics_IMG_1054.jpg");
     return check_status();
 }

@@ -1,7 +1,8 @@
 /*
  * Temporal smoothing (engine/temporal.c): still frames settle, a hard cut
- * and a size change start afresh, a moving object leaves no trail, and
- * temporal 0 is the per-frame path, bit for bit.
+ * and a size change start afresh, a moving object leaves no trail, the
+ * smoothed instance-norm statistics match the C reference, each mechanism
+ * switches on its own, and temporal 0 is the per-frame path, bit for bit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include "check.h"
 #include "frames.h"
 #include "model_builder.h"
+#include "ref_frame.h"
+#include "temporal.h"
 
 #define W 96
 #define H 64
@@ -36,22 +39,122 @@ static int run(NstEngine *e, TestFrame *in, TestFrame *out)
     return nst_engine_process(e, &out->f, 1.0f);
 }
 
-/* (a) with temporal > 0, a still image repeated settles to one output. */
+/* The small model with an instance norm (and its ReLU) in the middle, so
+ * that both mechanisms have something to smooth. */
+static NstModel *norm_model(unsigned seed)
+{
+    ModelBuilder b = { .seed = seed };
+    uint8_t *bytes;
+    size_t size;
+    NstModel *m = NULL;
+    char err[256];
+    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
+    int n = mb_norm(&b, c, 8, 1e-5f);
+    int r = mb_simple(&b, 5, n, -1, 8, 0);
+    int t = mb_conv_transpose(&b, r, 8, 3, 3, 2);
+
+    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
+    size = mb_finish(&b, &bytes);
+    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
+        printf("# model rejected: %s\n", err);
+    free(bytes);
+    return m;
+}
+
+static const char *mechanism_names[] = { "", "warp", "norm", "warp+norm" };
+
+/* (a) with temporal > 0, a still image repeated settles to one output,
+ * with either mechanism or both. */
 static void test_still(NstEngine *e)
 {
-    TestFrame in, out[6];
-    int ret = 0, d;
+    for (unsigned mech = 1; mech <= NST_TEMPORAL_ALL; mech++) {
+        TestFrame in, out[6];
+        char name[64];
+        int ret, d;
 
-    nst_engine_set_temporal(e, 0.8f);
-    nst_engine_reset(e);
-    scene(&in, W, H, 0, 40, 20);
-    for (int i = 0; i < 6; i++)
-        ret |= run(e, &in, &out[i]);
-    d = tf_max_diff(&out[4], &out[5]);
-    check(ret == 0 && d == 0, "still frames settle", "ret %d, last two differ by %d", ret, d);
-    for (int i = 0; i < 6; i++)
-        tf_free(&out[i]);
-    tf_free(&in);
+        ret = nst_engine_set_temporal_mechanisms(e, mech);
+        nst_engine_set_temporal(e, 0.8f);
+        nst_engine_reset(e);
+        scene(&in, W, H, 0, 40, 20);
+        for (int i = 0; i < 6; i++)
+            ret |= run(e, &in, &out[i]);
+        d = tf_max_diff(&out[4], &out[5]);
+        snprintf(name, sizeof(name), "%s: still frames settle", mechanism_names[mech]);
+        check(ret == 0 && d == 0, name, "ret %d, last two differ by %d", ret, d);
+        for (int i = 0; i < 6; i++)
+            tf_free(&out[i]);
+        tf_free(&in);
+    }
+    nst_engine_set_temporal_mechanisms(e, NST_TEMPORAL_ALL);
+}
+
+/* The smoothed statistics against the C reference: frame A, then B (A a
+ * little brighter, the square elsewhere; no cut), with only the norm
+ * mechanism, so B's instance norm uses mix(B's statistics, A's, k). */
+static void test_norm(NstEngine *e, const NstModel *m)
+{
+    const float k = 0.6f * NST_TEMPORAL_NORM_K;
+    TestFrame a, b, out_a, out_b, ref_b, plain_b;
+    NstRefNormState state = { 0 };
+    NstTensor ta = { 0 }, tb = { 0 }, ya = { 0 }, yb = { 0 };
+    int ret, d, moved;
+
+    scene(&a, W, H, 0, 20, 20);
+    scene(&b, W, H, 0, 60, 40);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < 3 * W; x++) {
+            uint8_t *p = tf_row(&b, 0, y) + x;
+            *p = *p > 247 ? 255 : *p + 8;
+        }
+    ret = nst_engine_set_temporal_mechanisms(e, NST_TEMPORAL_NORM);
+    ret |= nst_engine_set_temporal(e, 0.0f);
+    ret |= run(e, &b, &plain_b);
+    ret |= nst_engine_set_temporal(e, 0.6f);
+    ret |= run(e, &a, &out_a) | run(e, &b, &out_b);
+
+    tf_copy(&ref_b, &b, 0, 0);
+    ret |= nst_ref_frame_to_tensor(m, &a.f, &ta) | nst_ref_frame_to_tensor(m, &b.f, &tb);
+    ret |= nst_ref_forward_smoothed(m, &ta, &ya, &state, NST_TEMPORAL_NORM_LAST, 0.0f); /* the first frame */
+    ret |= nst_ref_forward_smoothed(m, &tb, &yb, &state, NST_TEMPORAL_NORM_LAST, k);
+    if (ret == 0)
+        nst_ref_tensor_to_frame(m, &yb, &ref_b.f, 1.0f);
+    d = tf_max_diff(&out_b, &ref_b);
+    moved = tf_max_diff(&out_b, &plain_b);
+    printf("# norm smoothing: %d levels from the per-frame output, %d from the reference\n",
+           moved, d);
+    check(ret == 0 && d <= 1 && moved >= 3, "norm: smoothed statistics match the reference",
+          "ret %d, diff %d, moved %d", ret, d, moved);
+
+    /* (b) for the statistics: a cut (A to the other scene) uses its own */
+    tf_free(&out_b);
+    tf_free(&out_a);
+    tf_free(&b);
+    scene(&b, W, H, 1, 0, 0);
+    ret = run(e, &a, &out_a);
+    tf_free(&out_a);
+    ret |= run(e, &b, &out_b);
+    tf_free(&ref_b);
+    tf_copy(&ref_b, &b, 0, 0);
+    ret |= nst_ref_process(m, &ref_b.f, 1.0f);
+    d = tf_max_diff(&out_b, &ref_b);
+    check(ret == 0 && d <= 1, "norm: a hard cut carries no statistics", "ret %d, diff %d",
+          ret, d);
+
+    ret = nst_engine_set_temporal_mechanisms(e, 0);
+    check(ret == NST_ERR_INVALID && nst_engine_set_temporal_mechanisms(e, 4) == NST_ERR_INVALID,
+          "an empty or unknown set of mechanisms is refused", "ret %d", ret);
+    nst_engine_set_temporal_mechanisms(e, NST_TEMPORAL_ALL);
+    nst_ref_norm_state_free(&state);
+    nst_tensor_free(&ta);
+    nst_tensor_free(&tb);
+    nst_tensor_free(&ya);
+    nst_tensor_free(&yb);
+    tf_free(&a);
+    tf_free(&b);
+    tf_free(&out_a);
+    tf_free(&out_b);
+    tf_free(&ref_b);
+    tf_free(&plain_b);
 }
 
 /* (b) nothing is blended across a hard cut; (e) temporal 0 is the
@@ -209,9 +312,14 @@ int main(void)
     NstModel *m;
     NstEngine *e;
 
-    if (mb_small_engine(7, &m, &e) < 0)
+    m = norm_model(7);
+    if (!m || nst_engine_create(m, NULL, &e) < 0) {
+        printf("not ok - engine on a model with an instance norm\n");
+        nst_model_free(&m);
         return 1;
+    }
     test_still(e);
+    test_norm(e, m);
     test_cut(e);
     test_trail(e);
     test_resize(e);

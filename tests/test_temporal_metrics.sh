@@ -70,6 +70,7 @@ ran() {
 # still: the clip's first frame N times.
 # pan: a window of the full-size first frame moving 3 px right and 2 px down a
 #   frame: pure motion, which a correct flow and warp follow exactly.
+# pulse: the clip 4 levels lighter every other frame, a global pulse.
 # late: the clip one frame late (frame k of the clip at k+1), an output that
 #   does not follow its input's motion.
 "$FF" -nostdin -v error -i "$CLIP" -an -frames:v $N -vf "scale=$W:$H,format=rgb24" \
@@ -92,6 +93,8 @@ ran() {
 	np.stack([big[100 + 2 * k:100 + 2 * k + h, 200 + 3 * k:200 + 3 * k + w]
 	          for k in range(n)]).tofile(f"{d}/pan.rgb")
 	clip[:n - 3].tofile(f"{d}/short.rgb")
+	lift = (np.arange(n) % 2 * 4).reshape(n, 1, 1, 1)
+	np.clip(clip.astype(int) + lift, 0, 255).astype(np.uint8).tofile(f"{d}/pulse.rgb")
 	# The expected drift of noisy against clip, computed here independently.
 	mse = np.mean((np.fromfile(f"{d}/noisy.rgb", np.uint8).astype(float) - clip.ravel()) ** 2)
 	open(f"{d}/noisy.psnr", "w").write(f"{10 * np.log10(255 ** 2 / mse):.4f}\n")
@@ -115,6 +118,11 @@ ran noisy "noise" && {
 		"abs(drift_psnr - $want) < 0.0002 and drift_psnr_min < drift_psnr + 0.5 and 20 < drift_psnr < 35" "=$T/noisy.json"
 }
 
+metric pulse $R --input "$T/clip.rgb" --output "$T/pulse.rgb"
+ran pulse "pulse" && ran noisy "pulse" &&
+	check "pulse: 4 levels every other frame is a pulse of 4; noise and the clip have none" \
+		'abs(pulse - 4) < 0.2 and noise_pulse < 0.5 and noise_static_flicker > 20 * noise_pulse and clip_pulse < 0.2' \
+		"=$T/pulse.json" "noise=$T/noisy.json" "clip=$T/clip.json"
 metric still $R --input "$T/still.rgb" --output "$T/still.rgb"
 ran still "still image" &&
 	check "still image: E_warp 0, flicker 0, all static, no drift asked" \

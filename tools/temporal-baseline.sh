@@ -82,7 +82,7 @@ for c in $CLIPS; do
 		echo "$name: $st ..."
 		t0=$(now_ms)
 		nice -n "$NICE" "$FF" -hide_banner -nostdin -v error -y -i "$d/input.mp4" \
-			-vf "nst=$B/models/$st.bin" -c:v png "$d/$st.tmp.mp4" ||
+			-vf "nst=$B/models/$st.bin:temporal=0" -c:v png "$d/$st.tmp.mp4" ||
 			die "$name: $st: ffmpeg failed"
 		t1=$(now_ms)
 		echo "$t0 $t1" | awk '{ printf "%.1f\n", ($2 - $1) / 1000 }' > "$d/$st.seconds"
