@@ -64,9 +64,10 @@ int main(int argc, char **argv)
     const char *model_path = NULL, *device = NULL;
     int sizes[16][2], n_sizes = 0, frames = 3;
     float temporal = 0.0f;
+    unsigned mechanisms = NST_TEMPORAL_ALL;
     char err[512];
     NstModel *m = NULL;
-    NstEngine *e = NULL;
+    NstEngine *e = NULL, *et = NULL;
     NstEngineOptions opt = { 0 };
     int ret;
 
@@ -76,7 +77,12 @@ int main(int argc, char **argv)
             frames = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc)
             temporal = (float)atof(argv[++i]);
-        else if (!strcmp(argv[i], "-d") && i + 1 < argc)
+        else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
+            const char *v = argv[++i];
+            mechanisms = !strcmp(v, "warp") ? NST_TEMPORAL_WARP :
+                         !strcmp(v, "norm") ? NST_TEMPORAL_NORM :
+                         !strcmp(v, "all") ? NST_TEMPORAL_ALL : 0;
+        } else if (!strcmp(argv[i], "-d") && i + 1 < argc)
             device = argv[++i];
         else if (sscanf(argv[i], "%dx%d", &w, &h) == 2 && n_sizes < 16) {
             sizes[n_sizes][0] = w;
@@ -84,12 +90,12 @@ int main(int argc, char **argv)
         } else if (!model_path)
             model_path = argv[i];
         else {
-            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]\n");
+            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-d DEVICE]\n");
             return 2;
         }
     }
-    if (!model_path || frames < 1) {
-        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]\n");
+    if (!model_path || frames < 1 || !mechanisms) {
+        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-d DEVICE]\n");
         return 2;
     }
     if (!n_sizes) {
@@ -110,23 +116,36 @@ int main(int argc, char **argv)
     }
     printf("device: %s; engine created (pipelines warmed) in %.0f ms\n",
            nst_engine_device_name(e), now_ms() - t0);
-    if ((ret = nst_engine_set_temporal(e, temporal)) < 0) {
+    /* The smoothing's cost: a second engine smooths, frames alternate
+     * between the two so that both see the same machine load, and the
+     * difference of the medians is reported. */
+    if (temporal != 0.0f &&
+        ((ret = nst_engine_create(m, &opt, &et)) < 0 ||
+         (ret = nst_engine_set_temporal(et, temporal)) < 0 ||
+         (ret = nst_engine_set_temporal_mechanisms(et, mechanisms)) < 0)) {
         fprintf(stderr, "nst-bench: temporal %g: %s\n", temporal, nst_strerror(ret));
+        nst_engine_free(&et);
         nst_engine_free(&e);
         nst_model_free(&m);
         return 2;
     }
-    if (temporal > 0.0f)
-        printf("temporal smoothing %.2f\n", temporal);
-    printf("| size | ms per frame (median of %d) | GFLOP/s |\n|---|---|---|\n", frames);
+    if (et)
+        printf("| size | ms per frame (median of %d) | GFLOP/s | smoothed %.2f (%s), ms | "
+               "smoothing's cost |\n|---|---|---|---|---|\n", frames, temporal,
+               mechanisms == NST_TEMPORAL_ALL ? "warp+norm" :
+               mechanisms == NST_TEMPORAL_WARP ? "warp" : "norm");
+    else
+        printf("| size | ms per frame (median of %d) | GFLOP/s |\n|---|---|---|\n", frames);
     for (int s = 0; s < n_sizes && ret >= 0; s++) {
         int w = sizes[s][0], h = sizes[s][1];
         NstFrame f = { .format = NST_PIX_RGB24, .width = w, .height = h,
                        .linesize = { 3 * w } };
         double *ms = calloc((size_t)frames, sizeof(*ms));
+        double *mt = calloc((size_t)frames, sizeof(*mt));
         f.data[0] = malloc((size_t)3 * w * h);
-        if (!ms || !f.data[0]) {
+        if (!ms || !mt || !f.data[0]) {
             free(ms);
+            free(mt);
             free(f.data[0]);
             ret = NST_ERR_NOMEM;
             break;
@@ -134,21 +153,36 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < (size_t)3 * w * h; i++)
             f.data[0][i] = (uint8_t)(i * 2654435761u >> 24);
         ret = nst_engine_process(e, &f, 1.0f); /* plans and allocates */
+        if (et && ret >= 0)
+            ret = nst_engine_process(et, &f, 1.0f);
         for (int i = 0; i < frames && ret >= 0; i++) {
             double t = now_ms();
             ret = nst_engine_process(e, &f, 1.0f);
             ms[i] = now_ms() - t;
+            if (et && ret >= 0) {
+                t = now_ms();
+                ret = nst_engine_process(et, &f, 1.0f);
+                mt[i] = now_ms() - t;
+            }
         }
         if (ret >= 0) {
+            double med, medt;
             qsort(ms, (size_t)frames, sizeof(*ms), cmp_double);
-            printf("| %dx%d | %.1f | %.1f |\n", w, h, ms[frames / 2],
-                   2 * model_macs(m, w, h) / (ms[frames / 2] * 1e6));
+            qsort(mt, (size_t)frames, sizeof(*mt), cmp_double);
+            med = ms[frames / 2];
+            medt = mt[frames / 2];
+            printf("| %dx%d | %.1f | %.1f |", w, h, med, 2 * model_macs(m, w, h) / (med * 1e6));
+            if (et)
+                printf(" %.1f | %+.1f ms (%+.1f%%) |", medt, medt - med, 100 * (medt - med) / med);
+            printf("\n");
         } else {
             fprintf(stderr, "nst-bench: %dx%d: %s\n", w, h, nst_strerror(ret));
         }
         free(ms);
+        free(mt);
         free(f.data[0]);
     }
+    nst_engine_free(&et);
     nst_engine_free(&e);
     nst_model_free(&m);
     return ret < 0;
