@@ -49,6 +49,7 @@ typedef struct NstContext {
     int smooth;        /* NST_TEMPORAL_* flags; 0: none, the per-frame path */
     char *device;
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
+    int64_t last_step; /* pts step from the one before it, 0 if none */
 
     NstModel *model;   /* from init until the engine is created */
     NstEngine *engine;
@@ -254,11 +255,20 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
     f.range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
                                                       : NST_RANGE_LIMITED;
 
-    /* A frame that is not after the last one is a seek or a discontinuity:
-     * the previous output must not be blended into it. */
+    /* A frame that is not after the last one, or far after it (frames
+     * skipped by a seek, a gap in a live stream, a timeline span switched
+     * off), does not follow the previous output: nothing of it may be
+     * blended in. Far: a second, or four times the last step. */
     if (frame->pts != AV_NOPTS_VALUE) {
-        if (s->last_pts != AV_NOPTS_VALUE && frame->pts <= s->last_pts)
-            nst_engine_reset(s->engine);
+        if (s->last_pts != AV_NOPTS_VALUE) {
+            int64_t step = frame->pts - s->last_pts;
+            if (step <= 0 || (s->last_step > 0 && step / 4 > s->last_step) ||
+                av_rescale_q(step, inlink->time_base, AV_TIME_BASE_Q) > AV_TIME_BASE) {
+                nst_engine_reset(s->engine);
+                step = 0;
+            }
+            s->last_step = step;
+        }
         s->last_pts = frame->pts;
     }
     /* options may have changed by a command since the last frame */

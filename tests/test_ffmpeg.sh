@@ -159,6 +159,42 @@ run rt-enable "enable=" -i "$CLIP" -an -frames:v 5 \
 	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:enable='gte(t,0.25)'" -f framemd5 "$T/rt-enable.md5" &&
 	compare_md5 "enable=" "$T/rt-enable.md5" pppss
 
+# ---- (d2) temporal smoothing: timestamp jumps reset it -----------------------
+# Frame 3 of five: smoothed, it differs from the per-frame frame 3; after a
+# 5-second jump in the timestamps just before it, it is the per-frame one
+# (the first frame of a fresh state goes through the blend pass: within a
+# level, hence >= 50 dB rather than bit-exact).
+frame3() { # name filter-options [filter before nst]
+	run "tj-$1" "temporal reset ($1)" -i "$CLIP" -an -frames:v 5 \
+		-vf "scale=$W:$H,format=rgb24,${3:+$3,}nst=$MODEL:$2,select=eq(n\\,3)" \
+		-f rawvideo "$T/tj-$1.rgb"
+}
+frame3 perframe temporal=0 &&
+frame3 smoothed temporal=0.9 &&
+frame3 jump temporal=0.9 "setpts=PTS+gte(N\\,3)*5/TB" &&
+frame3 back temporal=0.9 "setpts=PTS-gte(N\\,3)*0.25/TB" && {
+	for v in smoothed jump back; do
+		db=$(psnr "$T/tj-$v.rgb" "$T/tj-perframe.rgb")
+		case $v in
+		smoothed) want='< 50' what="smoothed, unlike the per-frame frame" ;;
+		jump)     want='>= 50' what="after a 5 s jump forward: the per-frame frame" ;;
+		back)     want='>= 50' what="after a jump back: the per-frame frame" ;;
+		esac
+		if [ "$db" != inf ] && ! awk "BEGIN { exit !($db $want) }"; then
+			fail "temporal reset ($v)" "frame 3 at $db dB from the per-frame one, expected $want"
+		elif [ "$db" = inf ] && [ "$v" = smoothed ]; then
+			fail "temporal reset ($v)" "frame 3 is the per-frame one: nothing was smoothed"
+		else
+			ok "temporal reset ($v): frame 3 $what ($db dB)"
+		fi
+	done
+}
+for m in warp norm; do
+	run "smooth-$m" "smooth=$m" -i "$CLIP" -an -frames:v 3 \
+		-vf "scale=$W:$H,nst=$MODEL:smooth=$m" -f framecrc "$T/smooth-$m.crc" &&
+		ok "smooth=$m: runs"
+done
+
 # ---- (e) bad models and bad options fail cleanly ------------------------------
 # expect_error CHECK WORDS ARGS...: ffmpeg must fail, without crashing, after
 # the nst filter said something matching WORDS (an extended regex).
@@ -215,6 +251,7 @@ bad_option "strength=-1"      'range'          "nst=model=$MODEL:strength=-1"
 bad_option "strength=abc"     'abc|parse'      "nst=model=$MODEL:strength=abc"
 bad_option "no model"         'model'          "nst"
 bad_option "temporal=2"       'range'          "nst=model=$MODEL:temporal=2"
+bad_option "smooth=bogus"     'bogus|smooth'   "nst=model=$MODEL:smooth=bogus"
 bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
 # No Vulkan driver at all: the loader finds no ICD. (A subshell, since sh
 # may keep assignments made before a function call.)
