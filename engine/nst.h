@@ -130,13 +130,15 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
  * device's limits; buffers are reallocated only when the size changes. */
 int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
 
-/* Temporal smoothing of the styled frames, 0..1 (default 0, off): each
- * output is blended with the previous output, warped along the motion
- * the engine finds between the two input frames, by temporal times its
- * confidence in that motion (none where the input changed, at occlusions
- * and across a scene cut), which steadies flicker in still and smoothly
- * moving areas. Costs a little extra memory and device time per frame;
- * 0 runs exactly the per-frame path. */
+/* Temporal smoothing of the styled frames, 0..1 (default 0, off; the
+ * FFmpeg filter's default is 0.5): each output is blended with the
+ * previous output, warped along the motion the engine finds between the
+ * two input frames, by temporal times its confidence in that motion (none
+ * where the input changed, at occlusions and across a scene cut), which
+ * steadies flicker in still and smoothly moving areas; and the last
+ * instance norms mix their statistics with the previous frame's by
+ * temporal (see nst_engine_set_temporal_mechanisms). Costs a little extra
+ * memory and device time per frame; 0 runs exactly the per-frame path. */
 int nst_engine_set_temporal(NstEngine *engine, float temporal);
 
 /* The mechanisms of temporal smoothing, each of which can be switched off

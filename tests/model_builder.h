@@ -236,22 +236,36 @@ static inline size_t mb_finish(ModelBuilder *b, uint8_t **out)
 /* A small network that grows odd sizes (stride 2 down, transposed up) and
  * ends in the ml5 output transform, loaded through the real loader: enough
  * to exercise the frame path, crop and tanh in a few milliseconds. */
-static inline NstModel *mb_small_model(unsigned seed)
+/* Finishes b and loads what it built; NULL, with a note, if rejected. */
+static inline NstModel *mb_load(ModelBuilder *b)
 {
-    ModelBuilder b = { .seed = seed };
     uint8_t *bytes;
-    size_t size;
+    size_t size = mb_finish(b, &bytes);
     NstModel *m = NULL;
     char err[256];
-    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
-    int t = mb_conv_transpose(&b, c, 8, 3, 3, 2);
 
-    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
-    size = mb_finish(&b, &bytes);
     if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
         printf("# model rejected: %s\n", err);
     free(bytes);
     return m;
+}
+
+/* A stride-2 conv (with an instance norm and its ReLU when norm is set)
+ * and a transposed conv back, tanh output. */
+static inline NstModel *mb_small_model_norm(unsigned seed, int norm)
+{
+    ModelBuilder b = { .seed = seed };
+    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
+
+    if (norm)
+        c = mb_simple(&b, 5, mb_norm(&b, c, 8, 1e-5f), -1, 8, 0);
+    mb_output(&b, mb_conv_transpose(&b, c, 8, 3, 3, 2), 1, 150.0f, 127.5f, 0.0f, 255.0f);
+    return mb_load(&b);
+}
+
+static inline NstModel *mb_small_model(unsigned seed)
+{
+    return mb_small_model_norm(seed, 0);
 }
 
 /* mb_small_model and an engine on it; 0 when both are there, else a failed

@@ -40,26 +40,39 @@ static int load_photo(const char *photo, int w, int h, TestFrame *t)
     return 0;
 }
 
+/* The model build/models/STYLE.bin and the photo at w x h; on failure a
+ * failed check named name says why, and nothing is left allocated. */
+static int open_case(const char *name, const char *style, const char *photo, int w, int h,
+                     NstModel **m, TestFrame *in)
+{
+    char path[512], err[256] = "";
+
+    *m = NULL;
+    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
+    if (nst_model_load_file(path, m, err, sizeof(err)) < 0) {
+        check(0, name, "%s (run make models)", err);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
+    if (load_photo(path, w, h, in) < 0) {
+        check(0, name, "cannot decode %s with the built ffmpeg", path);
+        nst_model_free(m);
+        return -1;
+    }
+    return 0;
+}
+
 static void network_case(const char *style, const char *photo, int w, int h)
 {
-    char path[512], name[256], err[256] = "";
-    NstModel *m = NULL;
+    char name[256];
+    NstModel *m;
     NstEngine *e = NULL;
     TestFrame in, gpu, ref;
     int ret;
 
     snprintf(name, sizeof(name), "%s on %s %dx%d", style, photo, w, h);
-    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
-    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
-        check(0, name, "%s (run make models)", err);
+    if (open_case(name, style, photo, w, h, &m, &in) < 0)
         return;
-    }
-    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
-    if (load_photo(path, w, h, &in) < 0) {
-        check(0, name, "cannot decode %s with the built ffmpeg", path);
-        nst_model_free(&m);
-        return;
-    }
     tf_copy(&gpu, &in, 0, 0);
     tf_copy(&ref, &in, 0, 0);
     if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
@@ -91,8 +104,8 @@ static void network_case(const char *style, const char *photo, int w, int h)
  * the second frame's smoothed statistics mixed with the first's by 0.8. */
 static void smoothed_case(const char *style, const char *photo, int w, int h)
 {
-    char path[512], name[256], err[256] = "";
-    NstModel *m = NULL;
+    char name[256];
+    NstModel *m;
     NstEngine *e = NULL;
     TestFrame a, b, gpu_a, gpu_b, plain_b, ref_b;
     NstRefNormState state = { 0 };
@@ -100,17 +113,8 @@ static void smoothed_case(const char *style, const char *photo, int w, int h)
     int ret;
 
     snprintf(name, sizeof(name), "%s on %s %dx%d, statistics smoothed", style, photo, w, h);
-    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
-    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
-        check(0, name, "%s (run make models)", err);
+    if (open_case(name, style, photo, w, h, &m, &a) < 0)
         return;
-    }
-    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
-    if (load_photo(path, w, h, &a) < 0) {
-        check(0, name, "cannot decode %s with the built ffmpeg", path);
-        nst_model_free(&m);
-        return;
-    }
     tf_copy(&b, &a, 0, 0);
     for (int y = h / 4; y < h / 4 + h / 5; y++) /* 4% of the frame: no cut */
         memset(b.f.data[0] + (size_t)y * b.f.linesize[0] + 3 * (w / 3), 255, (size_t)3 * (w / 5));
@@ -163,24 +167,15 @@ static void smoothed_case(const char *style, const char *photo, int w, int h)
  * so it checks that the frame is processed cleanly and restyled. */
 static void big_frame_case(const char *style, const char *photo)
 {
-    char path[512], name[256], err[256] = "";
-    NstModel *m = NULL;
+    char name[256];
+    NstModel *m;
     NstEngine *e = NULL;
     TestFrame in, gpu;
     int ret;
 
     snprintf(name, sizeof(name), "%s on %s 1920x1080", style, photo);
-    snprintf(path, sizeof(path), "%s/models/%s.bin", env_or("NST_BUILD", "build"), style);
-    if ((ret = nst_model_load_file(path, &m, err, sizeof(err))) < 0) {
-        check(0, name, "%s (run make models)", err);
+    if (open_case(name, style, photo, 1920, 1080, &m, &in) < 0)
         return;
-    }
-    snprintf(path, sizeof(path), "%s/media/photos/%s", env_or("NST_SHARED", "../shared"), photo);
-    if (load_photo(path, 1920, 1080, &in) < 0) {
-        check(0, name, "cannot decode %s with the built ffmpeg", path);
-        nst_model_free(&m);
-        return;
-    }
     tf_copy(&gpu, &in, 0, 0);
     if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
         check(0, name, "engine: %s", nst_strerror(ret));

@@ -39,28 +39,6 @@ static int run(NstEngine *e, TestFrame *in, TestFrame *out)
     return nst_engine_process(e, &out->f, 1.0f);
 }
 
-/* The small model with an instance norm (and its ReLU) in the middle, so
- * that both mechanisms have something to smooth. */
-static NstModel *norm_model(unsigned seed)
-{
-    ModelBuilder b = { .seed = seed };
-    uint8_t *bytes;
-    size_t size;
-    NstModel *m = NULL;
-    char err[256];
-    int c = mb_conv(&b, -1, 3, 8, 3, 2, 0, 1);
-    int n = mb_norm(&b, c, 8, 1e-5f);
-    int r = mb_simple(&b, 5, n, -1, 8, 0);
-    int t = mb_conv_transpose(&b, r, 8, 3, 3, 2);
-
-    mb_output(&b, t, 1, 150.0f, 127.5f, 0.0f, 255.0f);
-    size = mb_finish(&b, &bytes);
-    if (nst_model_load_memory(bytes, size, &m, err, sizeof(err)) < 0)
-        printf("# model rejected: %s\n", err);
-    free(bytes);
-    return m;
-}
-
 static const char *mechanism_names[] = { "", "warp", "norm", "warp+norm" };
 
 /* (a) with temporal > 0, a still image repeated settles to one output,
@@ -312,7 +290,7 @@ int main(void)
     NstModel *m;
     NstEngine *e;
 
-    m = norm_model(7);
+    m = mb_small_model_norm(7, 1); /* an instance norm for the norm mechanism */
     if (!m || nst_engine_create(m, NULL, &e) < 0) {
         printf("not ok - engine on a model with an instance norm\n");
         nst_model_free(&m);

@@ -38,6 +38,7 @@ HERE=$(dirname "$0")
 METRIC=$HERE/nst-temporal
 
 die() { echo "temporal-baseline: $*" >&2; exit 1; }
+. "$HERE/temporal-lib.sh"
 
 # Another engineer may be relinking build/ffmpeg while this runs: wait for it
 # (up to 10 minutes) rather than fail half-way through a long run.
@@ -49,7 +50,6 @@ need_ffmpeg() {
 		i=$((i + 1)); sleep 10
 	done
 }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 for st in $STYLES; do
 	[ -f "$B/models/$st.bin" ] || die "$B/models/$st.bin is missing (make models)"
@@ -80,13 +80,7 @@ for c in $CLIPS; do
 		[ -f "$d/$st.mp4" ] && continue
 		need_ffmpeg
 		echo "$name: $st ..."
-		t0=$(now_ms)
-		nice -n "$NICE" "$FF" -hide_banner -nostdin -v error -y -i "$d/input.mp4" \
-			-vf "nst=$B/models/$st.bin:temporal=0" -c:v png "$d/$st.tmp.mp4" ||
-			die "$name: $st: ffmpeg failed"
-		t1=$(now_ms)
-		echo "$t0 $t1" | awk '{ printf "%.1f\n", ($2 - $1) / 1000 }' > "$d/$st.seconds"
-		mv "$d/$st.tmp.mp4" "$d/$st.mp4"
+		stylize "$d/input.mp4" "$st" temporal=0 "$d/$st"
 		echo "$name: $st done in $(cat "$d/$st.seconds") s"
 	done
 done

@@ -32,7 +32,7 @@ CLIPS=${CLIPS:-"vtest balle"}
 METRIC=$(dirname "$0")/nst-temporal
 
 die() { echo "temporal-sweep: $*" >&2; exit 1; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+. "$(dirname "$0")/temporal-lib.sh"
 
 [ -x "$FF" ] || die "$FF is missing (make ffmpeg)"
 for c in $CLIPS; do
@@ -56,13 +56,7 @@ for c in $CLIPS; do
 			v=$d/$st.$tag
 			if [ ! -f "$v.mp4" ]; then
 				echo "$c: $st: $tag ($opts) ..."
-				t0=$(now_ms)
-				nice -n "$NICE" "$FF" -hide_banner -nostdin -v error -y -i "$d/input.mp4" \
-					-vf "nst=$B/models/$st.bin:$opts" -c:v png "$v.tmp.mp4" ||
-					die "$c: $st: $tag: ffmpeg failed"
-				t1=$(now_ms)
-				echo "$t0 $t1" | awk '{ printf "%.1f\n", ($2 - $1) / 1000 }' > "$v.seconds"
-				mv "$v.tmp.mp4" "$v.mp4"
+				stylize "$d/input.mp4" "$st" "$opts" "$v"
 			fi
 			if [ ! -f "$v.json" ] || [ "$v.mp4" -nt "$v.json" ]; then
 				"$METRIC" --ffmpeg "$FF" --input "$d/input.mp4" --output "$v.mp4" \
