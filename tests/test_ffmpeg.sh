@@ -165,8 +165,10 @@ run rt-enable "enable=" -i "$CLIP" -an -frames:v 5 \
 # (the first frame of a fresh state goes through the blend pass: within a
 # level, hence >= 50 dB rather than bit-exact).
 frame3() { # name filter-options [filter before nst]
-	run "tj-$1" "temporal reset ($1)" -i "$CLIP" -an -frames:v 5 \
-		-vf "scale=$W:$H,format=rgb24,${3:+$3,}nst=$MODEL:$2,select=eq(n\\,3)" \
+	# trim, not -frames:v: the output has one frame, and ffmpeg would decode
+	# the whole clip looking for five
+	run "tj-$1" "temporal reset ($1)" -i "$CLIP" -an \
+		-vf "trim=end_frame=5,scale=$W:$H,format=rgb24,${3:+$3,}nst=$MODEL:$2,select=eq(n\\,3)" \
 		-f rawvideo "$T/tj-$1.rgb"
 }
 frame3 perframe temporal=0 &&
