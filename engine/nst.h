@@ -144,9 +144,11 @@ int nst_engine_set_temporal(NstEngine *engine, float temporal);
 /* The mechanisms of temporal smoothing, each of which can be switched off
  * (default: all):
  *   WARP  the output blended with the previous output along the motion;
- *   NORM  every instance norm's mean and variance blended with those it
- *         used on the previous frame (by temporal; none across a scene cut),
- *         so that colours do not pulse as things move through the frame.
+ *   NORM  the mean and variance of the network's last two instance norms
+ *         blended with those they used on the previous frame (by temporal;
+ *         none across a scene cut), so that colours do not pulse as things
+ *         move through the frame (smoothing every instance norm amplifies
+ *         flicker instead: docs/temporal.md).
  * A change of mechanisms starts afresh, as a reset does. 0 is refused (use
  * temporal 0 for the per-frame path), as are unknown bits. */
 enum {

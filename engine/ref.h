@@ -39,7 +39,8 @@ int nst_ref_forward(const NstModel *m, const NstTensor *in, NstTensor *out);
  * the others use their own. Zeroed, with k 0 on the first frame; freed by
  * nst_ref_norm_state_free. */
 typedef struct NstRefNormState {
-    double *mean, *var; /* the channels of every instance norm, in order */
+    double *mean, *var; /* per channel of the smoothed instance norms, in order
+                         * (sized for all of them) */
     size_t n;           /* allocated entries */
 } NstRefNormState;
 

@@ -137,7 +137,7 @@ int nst_temporal_prepare(NstTemporal *t, NstNet *net)
 
 void nst_temporal_record_input(NstTemporal *t, NstNet *net)
 {
-    float k = t->mechanisms & NST_TEMPORAL_NORM ? t->strength * NST_TEMPORAL_NORM_K : 0.0f;
+    float k = t->mechanisms & NST_TEMPORAL_NORM ? t->strength : 0.0f;
 
     t->cut.push[5] = (uint32_t)t->valid;
     nst_push_float(t->cut.push, 6, k);

@@ -24,7 +24,6 @@
 #define NST_TEMPORAL_CUT     12.0f /* mean |luma change| that is a cut */
 #define NST_TEMPORAL_LO      3.0f  /* full confidence below this error */
 #define NST_TEMPORAL_HI      10.0f /* none above this error */
-#define NST_TEMPORAL_NORM_K  1.0f  /* statistics' weight of the past, per unit of strength */
 
 /* Temporal smoothing of the statistics is applied to the last instance
  * norms only. An instance norm cancels any offset and gain its input
