@@ -101,6 +101,31 @@ const char *nst_engine_device_name(const NstEngine *e)
     return e ? e->vk.props.deviceName : "";
 }
 
+int nst_engine_set_profiling(NstEngine *e, int enable)
+{
+    return e ? nst_profiler_enable(&e->net.prof, &e->vk, enable) : NST_ERR_INVALID;
+}
+
+int nst_engine_profile(const NstEngine *e, NstProfileEntry *entries, int max)
+{
+    const NstProfiler *p = e ? &e->net.prof : NULL;
+
+    if (!p || max < 0 || (max && !entries))
+        return NST_ERR_INVALID;
+    if (!p->enabled)
+        return 0;
+    memcpy(entries, p->last, (size_t)(max < p->n_last ? max : p->n_last) * sizeof(*entries));
+    return p->n_last;
+}
+
+void nst_engine_memory(const NstEngine *e, uint64_t *current, uint64_t *peak)
+{
+    if (current)
+        *current = e ? e->vk.allocated : 0;
+    if (peak)
+        *peak = e ? e->vk.peak : 0;
+}
+
 unsigned nst_engine_validation_messages(const NstEngine *e)
 {
     return e ? e->vk.validation_messages : 0;

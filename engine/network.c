@@ -4,6 +4,7 @@
 
 #include "network.h"
 #include "ref.h"
+#include "shaders.h"
 #include "temporal.h"
 
 #define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
@@ -353,6 +354,19 @@ void nst_net_record(NstNet *net, const NstStep *s)
                        NST_PUSH_WORDS * 4, s->push);
     vkCmdDispatch(cmd, s->groups[0], s->groups[1], s->groups[2]);
     nst_vk_barrier(net->vk);
+    nst_profiler_mark(&net->prof, net->vk, s->pipeline, s->layer);
+}
+
+static const char *pipeline_name(void *opaque, int pipeline)
+{
+    const NstPipelines *P = opaque;
+
+    return pipeline < 0 || pipeline >= P->n ? "?" : nst_shader_table[P->list[pipeline].shader].name;
+}
+
+int nst_net_profile_done(NstNet *net)
+{
+    return nst_profiler_collect(&net->prof, net->vk, pipeline_name, net->pipes);
 }
 
 /* lavapipe compiles a pipeline at its first dispatch (tens to hundreds of
@@ -434,6 +448,7 @@ void nst_net_free(NstNet *net)
     if (!net->vk)
         return;
     free_plan(net);
+    nst_profiler_free(&net->prof, net->vk);
     if (net->warm_pool)
         vkDestroyDescriptorPool(net->vk->device, net->warm_pool, NULL);
     nst_vk_buffer_destroy(net->vk, &net->weights);
@@ -580,6 +595,7 @@ static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
     if ((ret = nst_net_set(net, net->pool, b, &s->set)) < 0)
         return ret;
     s->pipeline = pipeline;
+    s->layer = net->cur_layer;
     if (push)
         memcpy(s->push, push, (size_t)n_push * sizeof(*push));
     s->groups[0] = gx ? gx : 1;
@@ -616,10 +632,13 @@ static int plan_exec(NstNet *net, NstExec *x)
         int32_t p[10] = { x->in_w, x->in_h, x->in_c4, x->out_w, x->out_h, x->out_c4,
                           conv_pad(L, x->in_h, x->out_h), conv_pad(L, x->in_w, x->out_w),
                           x->w_off, x->b_off };
+        /* a transposed conv's invocations each take one phase of x */
+        int phases = L->op == NST_OP_CONV_TRANSPOSE ? L->stride : 1;
+        int blocks = (int)nst_groups((int)nst_groups(x->out_w, phases), conv_px(x->ocb));
         b.src1 = &net->weights;
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
-                        nst_groups((int)nst_groups(x->out_w, conv_px(x->ocb)), 64), (uint32_t)x->out_h,
-                        (uint32_t)(x->out_c4 / x->ocb));
+                        nst_groups(blocks, 64), (uint32_t)x->out_h,
+                        (uint32_t)(x->out_c4 / x->ocb * phases));
     }
     case NST_OP_UPSAMPLE: {
         int32_t p[6] = { x->in_w, x->in_h, x->out_w, x->out_h, x->out_c4, L->stride };
@@ -661,6 +680,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
 
     net->width = width;
     net->height = height;
+    net->cur_layer = -1;
     if ((ret = nst_frame_layout(format, width, height, &net->frame)) < 0) {
         nst_log(net->vk->log, NST_LOG_ERROR, "unsupported frame %dx%d", width, height);
         return ret;
@@ -722,10 +742,12 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
         return ret;
     net->net_first = net->n_steps;
     for (int e = 0; e < net->n_exec; e++) {
+        net->cur_layer = net->exec[e].layer;
         if ((ret = plan_exec(net, &net->exec[e])) < 0)
             return ret;
         net->exec[e].step_end = net->n_steps;
     }
+    net->cur_layer = -1;
     net->net_end = net->n_steps;
     Binds out = { value_buffer(net, net->final_value), NULL, NULL, &net->staging, NULL };
     net->pix_out_step = net->n_steps;
@@ -788,6 +810,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
                            net->steps[net->pix_out_step + p].push);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
+    nst_profiler_start(&net->prof, net->vk);
     close_norm_gate(net);
     nst_net_record(net, &net->steps[net->pix_in_step]);
     if (t)
@@ -800,6 +823,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
         for (int s = net->pix_out_step; s < net->n_steps; s++)
             nst_net_record(net, &net->steps[s]);
     if ((ret = nst_vk_submit_wait(net->vk)) < 0) {
+        net->prof.active = 0;
         if (t)
             t->valid = 0; /* the state is half-updated at best */
         return ret;
@@ -807,7 +831,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     if (t)
         nst_temporal_done(t, net);
     nst_frame_unpack(&net->frame, net->staging.mapped, f);
-    return NST_OK;
+    return nst_net_profile_done(net);
 }
 
 int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *out)

@@ -10,6 +10,7 @@
 #include "frame.h"
 #include "model.h"
 #include "pipelines.h"
+#include "profile.h"
 #include "vk.h"
 
 typedef struct NstStep {
@@ -17,6 +18,7 @@ typedef struct NstStep {
     VkDescriptorSet set;
     uint32_t push[NST_PUSH_WORDS];
     uint32_t groups[3];
+    int layer;          /* model layer it computes, -1: the frame path */
 } NstStep;
 
 /* One executed layer: a model layer, with the norm tail fused in. */
@@ -53,6 +55,8 @@ typedef struct NstNet {
     int pipe_temporal[4];       /* temporal_luma, _cut, flow_block, temporal_blend */
     NstBuffer weights, dummy;
     VkDescriptorPool warm_pool;
+    NstProfiler prof;
+    int cur_layer;              /* while planning: layer of the steps added */
 
     /* per frame size and format */
     int width, height;          /* 0 when no plan */
@@ -85,6 +89,8 @@ int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);
  * t is not NULL (engine/temporal.h). */
 struct NstTemporal;
 int nst_net_process(NstNet *net, NstFrame *f, float strength, struct NstTemporal *t);
+/* After a frame's fence: reads its timings when profiling. */
+int nst_net_profile_done(NstNet *net);
 
 /* For the steps of others (engine/temporal.c): a descriptor pool for
  * n_sets sets, a set of the shared layout (a NULL binding gets a dummy

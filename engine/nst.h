@@ -166,6 +166,27 @@ void nst_engine_reset(NstEngine *engine);
 /* The name of the device the engine runs on. */
 const char *nst_engine_device_name(const NstEngine *engine);
 
+/* ---- measuring ---------------------------------------------------------- */
+
+/* What one dispatch of the last profiled frame cost on the device. */
+typedef struct NstProfileEntry {
+    char name[32];  /* the shader: "conv", "norm_stats", "tensor_to_pix"... */
+    int layer;      /* the model layer it computes, -1 for the frame path */
+    double ms;
+} NstProfileEntry;
+
+/* Time every dispatch with timestamp queries from the next frame on
+ * (costs a little; off by default). Fails where the queue has none. */
+int nst_engine_set_profiling(NstEngine *engine, int enable);
+
+/* Copies the last profiled frame's dispatches, in order, into entries
+ * (at most max) and returns how many it had (possibly more than max). */
+int nst_engine_profile(const NstEngine *engine, NstProfileEntry *entries, int max);
+
+/* Device memory the engine holds now and the most it held at once since
+ * it was created, in bytes (buffers for weights, tensors and frames). */
+void nst_engine_memory(const NstEngine *engine, uint64_t *current, uint64_t *peak);
+
 /* Number of validation-layer messages seen so far (0 without validation). */
 unsigned nst_engine_validation_messages(const NstEngine *engine);
 

@@ -38,6 +38,7 @@ static int set_step(NstNet *net, NstTemporal *t, NstStep *s, int pipeline, NstBi
 {
     memset(s, 0, sizeof(*s));
     s->pipeline = pipeline;
+    s->layer = -1;
     s->groups[0] = gx ? gx : 1;
     s->groups[1] = gy ? gy : 1;
     s->groups[2] = 1;

@@ -261,6 +261,15 @@ static int create_device(NstVk *vk)
     vkGetPhysicalDeviceProperties2(vk->phys, &p2);
     vkGetPhysicalDeviceMemoryProperties(vk->phys, &vk->mem_props);
     vk->max_allocation = m3.maxMemoryAllocationSize;
+    {
+        uint32_t n = 0;
+        VkQueueFamilyProperties fam[32];
+        vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, NULL);
+        n = n > 32 ? 32 : n;
+        vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, fam);
+        if (vk->queue_family < n)
+            vk->timestamp_bits = fam[vk->queue_family].timestampValidBits;
+    }
 
     r = vkCreateDevice(vk->phys, &info, NULL, &vk->device);
     if (r != VK_SUCCESS)
@@ -403,6 +412,10 @@ int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                             "vkBindBufferMemory")) < 0)
         goto fail;
     b->size = size;
+    b->allocated = alloc.allocationSize;
+    vk->allocated += b->allocated;
+    if (vk->allocated > vk->peak)
+        vk->peak = vk->allocated;
     if ((flags & NST_BUF_HOST) &&
         (ret = nst_vk_check(vk, vkMapMemory(vk->device, b->memory, 0, VK_WHOLE_SIZE,
                                             0, &b->mapped), "vkMapMemory")) < 0)
@@ -426,6 +439,7 @@ void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b)
         vkDestroyBuffer(vk->device, b->buffer, NULL);
     if (b->memory)
         vkFreeMemory(vk->device, b->memory, NULL); /* unmaps too */
+    vk->allocated -= b->allocated;
     memset(b, 0, sizeof(*b));
 }
 

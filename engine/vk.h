@@ -20,10 +20,13 @@ typedef struct NstVk {
     VkDeviceSize max_allocation;   /* maxMemoryAllocationSize */
     VkDevice device;
     uint32_t queue_family;
+    uint32_t timestamp_bits;       /* of queue_family; 0: no timestamps */
     VkQueue queue;
     VkCommandPool cmd_pool;
     VkCommandBuffer cmd;
     VkFence fence;
+    /* device memory held by buffers now, and the most held at once */
+    VkDeviceSize allocated, peak;
 } NstVk;
 
 /* A buffer with its own memory, optionally mapped and with texel views
@@ -32,6 +35,7 @@ typedef struct NstBuffer {
     VkBuffer buffer;
     VkDeviceMemory memory;
     VkDeviceSize size;
+    VkDeviceSize allocated; /* bytes of memory, counted in NstVk.allocated */
     VkBufferView ro;   /* uniform texel buffer view, or null */
     VkBufferView rw;   /* storage texel buffer view, or null */
     void *mapped;      /* host pointer when host-visible, else NULL */

@@ -1,10 +1,13 @@
 /*
  * nst-bench: time the engine on frames of given sizes.
  *
- *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-d DEVICE]
+ *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-p] [-d DEVICE]
  *
  * Prints one row per size: median milliseconds per frame after one warm-up
- * frame, and the effective GFLOP/s from the model's MAC count per pixel.
+ * frame, the effective GFLOP/s from the model's MAC count per pixel, and
+ * the device memory the engine holds for that size against the largest
+ * activation of the network. -p adds, per size, where one frame's device
+ * time goes, layer by layer, from Vulkan timestamp queries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +30,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Multiply-accumulates of the network for one w x h frame. */
-static double model_macs(const NstModel *m, int w, int h)
+/* Multiply-accumulates of the network for one w x h frame: in total, or
+ * of layer `only` (>= 0); *largest gets the largest activation in bytes
+ * (fp32). */
+static double layer_macs(const NstModel *m, int w, int h, int only, double *largest)
 {
-    double macs = 0;
+    double macs = 0, big = 0;
     int *hs = calloc((size_t)m->n_layers, sizeof(int));
     int *ws = calloc((size_t)m->n_layers, sizeof(int));
 
@@ -42,21 +47,87 @@ static double model_macs(const NstModel *m, int w, int h)
         if (L->op == NST_OP_CONV) {
             oh = (ih + L->stride - 1) / L->stride;
             ow = (iw + L->stride - 1) / L->stride;
-            macs += (double)oh * ow * L->out_ch * L->in_ch * L->kernel * L->kernel;
+            if (only < 0 || only == l)
+                macs += (double)oh * ow * L->out_ch * L->in_ch * L->kernel * L->kernel;
         } else if (L->op == NST_OP_CONV_TRANSPOSE) {
             oh = ih * L->stride;
             ow = iw * L->stride;
-            macs += (double)ih * iw * L->out_ch * L->in_ch * L->kernel * L->kernel;
+            if (only < 0 || only == l)
+                macs += (double)ih * iw * L->out_ch * L->in_ch * L->kernel * L->kernel;
         } else if (L->op == NST_OP_UPSAMPLE) {
             oh = ih * L->stride;
             ow = iw * L->stride;
         }
+        if ((double)oh * ow * L->out_ch * 4 > big)
+            big = (double)oh * ow * L->out_ch * 4;
         hs[l] = oh;
         ws[l] = ow;
     }
     free(hs);
     free(ws);
+    if (largest)
+        *largest = big;
     return macs;
+}
+
+static double model_macs(const NstModel *m, int w, int h)
+{
+    return layer_macs(m, w, h, -1, NULL);
+}
+
+static const char *const op_names[] = {
+    "?", "conv", "conv_transpose", "upsample", "instance_norm", "relu", "add", "output",
+};
+
+/* One frame with timestamps: device ms per layer, in network order. */
+static int print_profile(NstEngine *e, const NstModel *m, NstFrame *f)
+{
+    NstProfileEntry *ent;
+    double *ms, total = 0, frame_path = 0;
+    int n, ret;
+
+    ent = calloc(4096, sizeof(*ent));
+    ms = calloc((size_t)m->n_layers, sizeof(*ms));
+    if (!ent || !ms) {
+        free(ent);
+        free(ms);
+        return NST_ERR_NOMEM;
+    }
+    if ((ret = nst_engine_set_profiling(e, 1)) < 0 ||
+        (ret = nst_engine_process(e, f, 1.0f)) < 0 ||
+        (ret = n = nst_engine_profile(e, ent, 4096)) < 0)
+        goto end;
+    n = n > 4096 ? 4096 : n;
+    for (int i = 0; i < n; i++) {
+        total += ent[i].ms;
+        if (ent[i].layer >= 0 && ent[i].layer < m->n_layers)
+            ms[ent[i].layer] += ent[i].ms;
+        else
+            frame_path += ent[i].ms;
+    }
+    printf("\n%dx%d, one frame on the device: %.1f ms in %d dispatches\n\n"
+           "| layer | op | kernel | channels | ms | share | GFLOP/s |\n"
+           "|---|---|---|---|---|---|---|\n", f->width, f->height, total, n);
+    for (int l = 0; l < m->n_layers; l++) {
+        const NstLayer *L = &m->layers[l];
+        double macs = layer_macs(m, f->width, f->height, l, NULL);
+        if (ms[l] <= 0)
+            continue; /* fused into the layer before it */
+        printf("| %d | %s | ", l, op_names[L->op <= NST_OP_OUTPUT ? L->op : 0]);
+        if (macs > 0)
+            printf("%dx%d s%d | %d->%d | %.1f | %.1f%% | %.1f |\n", L->kernel, L->kernel,
+                   L->stride, L->in_ch, L->out_ch, ms[l], 100 * ms[l] / total,
+                   2 * macs / (ms[l] * 1e6));
+        else
+            printf(" | %d | %.1f | %.1f%% | |\n", L->out_ch, ms[l], 100 * ms[l] / total);
+    }
+    printf("| | frame in/out%s | | | %.1f | %.1f%% | |\n",
+           n && ent[n - 1].layer < 0 ? ", smoothing" : "", frame_path, 100 * frame_path / total);
+    ret = nst_engine_set_profiling(e, 0);
+end:
+    free(ent);
+    free(ms);
+    return ret;
 }
 
 int main(int argc, char **argv)
@@ -64,6 +135,7 @@ int main(int argc, char **argv)
     const char *model_path = NULL, *device = NULL;
     int sizes[16][2], n_sizes = 0, frames = 3;
     float temporal = 0.0f;
+    int profile = 0;
     unsigned mechanisms = NST_TEMPORAL_ALL;
     char err[512];
     NstModel *m = NULL;
@@ -75,6 +147,8 @@ int main(int argc, char **argv)
         int w, h;
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
             frames = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-p"))
+            profile = 1;
         else if (!strcmp(argv[i], "-t") && i + 1 < argc)
             temporal = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
@@ -90,12 +164,12 @@ int main(int argc, char **argv)
         } else if (!model_path)
             model_path = argv[i];
         else {
-            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-d DEVICE]\n");
+            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-d DEVICE]\n");
             return 2;
         }
     }
     if (!model_path || frames < 1 || !mechanisms) {
-        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-d DEVICE]\n");
+        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-d DEVICE]\n");
         return 2;
     }
     if (!n_sizes) {
@@ -135,7 +209,8 @@ int main(int argc, char **argv)
                mechanisms == NST_TEMPORAL_ALL ? "warp+norm" :
                mechanisms == NST_TEMPORAL_WARP ? "warp" : "norm");
     else
-        printf("| size | ms per frame (median of %d) | GFLOP/s |\n|---|---|---|\n", frames);
+        printf("| size | ms per frame (median of %d) | GFLOP/s | device MiB | "
+               "x largest activation |\n|---|---|---|---|---|\n", frames);
     for (int s = 0; s < n_sizes && ret >= 0; s++) {
         int w = sizes[s][0], h = sizes[s][1];
         NstFrame f = { .format = NST_PIX_RGB24, .width = w, .height = h,
@@ -172,9 +247,21 @@ int main(int argc, char **argv)
             med = ms[frames / 2];
             medt = mt[frames / 2];
             printf("| %dx%d | %.1f | %.1f |", w, h, med, 2 * model_macs(m, w, h) / (med * 1e6));
+            if (!et) {
+                uint64_t held;
+                double largest;
+                layer_macs(m, w, h, -1, &largest);
+                nst_engine_memory(e, &held, NULL);
+                printf(" %.1f | %.2f |", held / 1048576.0, held / largest);
+            }
             if (et)
                 printf(" %.1f | %+.1f ms (%+.1f%%) |", medt, medt - med, 100 * (medt - med) / med);
             printf("\n");
+            if (profile && (ret = print_profile(e, m, &f)) < 0)
+                fprintf(stderr, "nst-bench: profiling: %s\n", nst_strerror(ret));
+            if (profile && s + 1 < n_sizes)
+                printf("\n| size | ms per frame (median of %d) | GFLOP/s | device MiB | "
+                       "x largest activation |\n|---|---|---|---|---|\n", frames);
         } else {
             fprintf(stderr, "nst-bench: %dx%d: %s\n", w, h, nst_strerror(ret));
         }

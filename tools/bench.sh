@@ -1,0 +1,169 @@
+#!/bin/sh
+# make bench: the udnie network through libnst (build/nst-bench), through
+# ONNX Runtime on the same CPU (tools/bench-ort.sh), and through the whole
+# ffmpeg path (tools/bench-ffmpeg.sh), in one run, so that all of them see
+# the same machine. Prints one markdown table and the ffmpeg-path line,
+# writes them to build/bench/bench.md and plots ms per frame against
+# megapixels to build/bench/bench.png (gnuplot, tools/bench-plot.gp).
+#
+# Environment:
+#   NST_BENCH_SIZES     sizes to time (default: 256x256 640x360 1280x720
+#                       1920x1080); e.g. "256x256 640x360" for a quick run
+#   NST_BENCH_FFMPEG    frames N of the ffmpeg path (N and 2N are run;
+#                       default 3; 0 skips it)
+#   NST_BENCH_TEMPORAL  1 (default): also the temporal smoothing's cost at
+#                       640x360; 0 skips it
+#   NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3)
+# Takes about 5 minutes on 2 cores and lavapipe, most of it 1920x1080.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$top" || exit 1
+B=${NST_BUILD:-build}
+S=${NST_SHARED:-../shared}
+export NST_BUILD=$B NST_SHARED=$S
+sizes=${NST_BENCH_SIZES:-256x256 640x360 1280x720 1920x1080}
+ffn=${NST_BENCH_FFMPEG:-3}
+model=$B/models/udnie.bin
+out=$B/bench
+md=$out/bench.md
+status=0
+
+die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
+[ -x "$B/nst-bench" ] || die "$B/nst-bench is missing (make $B/nst-bench)"
+[ -f "$model" ] || die "$model is missing (make models)"
+mkdir -p "$out" || exit 1
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null; }
+load_start=$(load)
+
+# ---- libnst -------------------------------------------------------------------
+# 1920x1080 takes about a minute a frame on lavapipe today: one warm-up and
+# one timed frame there, a median of 3 below it. A size > 1280x720 is big.
+small= big=
+for s in $sizes; do
+	w=${s%x*} h=${s#*x}
+	case $w$h in *[!0-9]*|'') die "NST_BENCH_SIZES: '$s' is not WxH" ;; esac
+	if [ $((w * h)) -gt $((1280 * 720)) ]; then big="$big $s"; else small="$small $s"; fi
+done
+: >"$out/nst.txt"
+for set in small big; do
+	eval list=\$$set
+	[ -n "$list" ] || continue
+	[ $set = small ] && n=3 || n=1
+	echo "== libnst (nst-bench, $n timed frame(s) after 1 warm-up):$list" >&2
+	# shellcheck disable=SC2086 # $list is a list of sizes
+	"$B/nst-bench" "$model" $list -n $n | tee -a "$out/nst.txt" >&2 || status=1
+done
+# rows "| WxH | ms | GFLOP/s | ..." -> "WxH ms gflops"; columns by position
+# because nst-bench may grow more
+awk -F'|' '$2 ~ /^ *[0-9]+x[0-9]+ *$/ { gsub(/ /, ""); print $2, $3, $4 }' \
+	"$out/nst.txt" >"$out/nst.dat"
+device=$(sed -n 's/^device: \([^;]*\).*/\1/p' "$out/nst.txt" | head -n 1)
+
+# ---- ONNX Runtime -----------------------------------------------------------------
+echo "== ONNX Runtime:$(printf ' %s' $sizes)" >&2
+# shellcheck disable=SC2086
+tools/bench-ort.sh "$model" $sizes >"$out/ort.txt"
+ort_version=$(awk '$1 == "version" { print $2 }' "$out/ort.txt")
+ort_skip=$(sed -n 's/^skip //p' "$out/ort.txt")
+check=$(awk '$1 == "check" { print $2, $3, $4 }' "$out/ort.txt")
+
+# ---- the ffmpeg path ---------------------------------------------------------------
+ff_line=
+if [ "$ffn" -gt 0 ]; then
+	echo "== ffmpeg path: 640x360, $ffn and $((2 * ffn)) frames" >&2
+	ff_line=$(tools/bench-ffmpeg.sh "$model" "$ffn")
+fi
+
+# ---- the temporal smoothing's cost (the filter's default, temporal=0.5) -------------
+temporal=
+if [ "${NST_BENCH_TEMPORAL:-1}" != 0 ]; then
+	echo "== temporal smoothing's cost at 640x360" >&2
+	temporal=$("$B/nst-bench" "$model" 640x360 -n 5 -t 0.5 | grep '^|') || status=1
+fi
+
+# ---- the report --------------------------------------------------------------------
+{
+	echo "## make bench: udnie (126,144 MAC per pixel)"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores," \
+		"$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo | head -n 1);" \
+		"load average $load_start at the start, $(load) at the end."
+	echo "nst: libnst on ${device:-?}; median of 3 timed frames after 1 warm-up" \
+		"(1 timed frame after 1 warm-up above 1280x720), rgb24 frames in host memory."
+	if [ -n "$ort_skip" ]; then
+		echo "ONNX Runtime: not timed: $ort_skip."
+	else
+		echo "ONNX Runtime: onnxruntime-node $ort_version, CPU, 2 intra-op threads," \
+			"the same network exported by tools/nst-onnx; median of 5 frames after 2 warm-ups" \
+			"(3 after 1 above 640x360)."
+	fi
+	echo
+	echo "| size | megapixels | nst ms per frame | nst GFLOP/s | ONNX Runtime ms per frame | nst / ONNX Runtime |"
+	echo "|---|---|---|---|---|---|"
+	for s in $sizes; do
+		awk -v s="$s" -v f1="$out/nst.dat" -v f2="$out/ort.txt" 'BEGIN {
+			split(s, d, "x")
+			while ((getline l < f1) > 0) { split(l, a, " "); if (a[1] == s) { ms = a[2]; gf = a[3] } }
+			while ((getline l < f2) > 0) { split(l, a, " "); if (a[1] == "time" && a[2] == s) ort = a[3] }
+			printf "| %s | %.2f | %s | %s | %s | %s |\n", s, d[1] * d[2] / 1e6,
+				ms == "" ? "failed" : sprintf("%.0f", ms), gf == "" ? "-" : gf,
+				ort == "" ? "-" : sprintf("%.0f", ort),
+				(ms == "" || ort == "") ? "-" : sprintf("%.1fx", ms / ort)
+		}'
+	done
+	echo
+	if [ -n "$check" ]; then
+		set -- $check
+		echo "ONNX model checked against libnst (ffmpeg's nst filter, temporal=0) on $3 at $2:" \
+			"PSNR $1 dB over rgb24 bytes (pass: >= 45 dB)."
+	elif [ -z "$ort_skip" ]; then
+		echo "ONNX model: NOT checked against libnst (see the output above)."
+	fi
+	case $ff_line in
+	ffmpeg*)
+		set -- $ff_line
+		net=$(awk '$1 == "640x360" { print $2 }' "$out/nst.dat")
+		printf '%s' "ffmpeg path at 640x360 ($7 decode, nst temporal=0, null output): $(printf '%.3f' "$6") fps," \
+			" $5 ms per frame (wall time of $((2 * $2)) frames minus that of $2)"
+		if [ -n "$net" ]; then
+			awk -v p="$5" -v n="$net" 'BEGIN { r = p / n
+				printf "; the bare network (nst-bench) %.0f ms: ratio %.2f, %s the 10%% target.\n", n, r,
+					r <= 1.10 ? "within" : "outside" }'
+		else
+			echo "; no bare-network time at 640x360 in this run (add 640x360 to NST_BENCH_SIZES)."
+		fi ;;
+	skip*) echo "ffmpeg path: not timed: ${ff_line#skip }." ;;
+	esac
+	if [ -n "$temporal" ]; then
+		echo
+		echo "The filter's default temporal smoothing (temporal=0.5) at 640x360, frames alternating with the per-frame path:"
+		echo
+		echo "$temporal"
+	fi
+} >"$md"
+cat "$md"
+
+# a result that contradicts the check fails the bench
+if [ -n "$check" ] && ! awk -v p="${check%% *}" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }'; then
+	echo "bench.sh: the ONNX model does not compute what libnst computes (PSNR ${check%% *} dB < 45)" >&2
+	status=1
+fi
+
+# ---- the plot ----------------------------------------------------------------------
+awk '{ split($1, d, "x"); print d[1] * d[2] / 1e6, $2 }' "$out/nst.dat" >"$out/plot-nst.dat"
+awk '$1 == "time" { split($2, d, "x"); print d[1] * d[2] / 1e6, $3 }' "$out/ort.txt" >"$out/plot-ort.dat"
+# ncnn's Vulkan backend on the same driver, quoted from the team's notes
+awk -F'|' '
+	/^\| runtime \|/ { for (i = 3; i < NF; i++) { c = $i; gsub(/ /, "", c); col[i] = c } }
+	/^\| ncnn Vulkan on lavapipe, fp32 \|/ { for (i in col) if (col[i] ~ /^[0-9]+x[0-9]+$/) {
+		split(col[i], d, "x"); v = $i; gsub(/ /, "", v); print d[1] * d[2] / 1e6, v } }' \
+	"$S/notes/measured.md" 2>/dev/null | sort -n >"$out/plot-ncnn.dat"
+if ! command -v gnuplot >/dev/null 2>&1; then
+	echo "no plot: gnuplot is not installed (apt-get install gnuplot-nox; ./configure does)"
+elif gnuplot -e "dir='$out'; device='${device:-lavapipe}'; ort='${ort_version:-?}'" \
+		tools/bench-plot.gp 2>"$out/gnuplot.log"; then
+	echo "plot: $out/bench.png; table: $md"
+else
+	echo "no plot: gnuplot failed: $(tail -n 1 "$out/gnuplot.log")"
+fi
+exit $status
