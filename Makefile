@@ -37,7 +37,7 @@ MODELS     := $(STYLES:%=$(B)/models/%.bin)
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
-$(B)/shaders/%.spv.h: shaders/%.comp shaders/common.glsl
+$(B)/shaders/%.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
 	@mkdir -p $(@D)
 	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders --vn nst_spv_$(subst -,_,$*) -o $@ $< >/dev/null
 
@@ -117,11 +117,11 @@ $(B)/models/%.bin: tools/nst-convert
 $(B)/nst-bench: tools/nst-bench.c $(B)/libnst.a
 	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
 
-# the network at three sizes, then what the filter's default temporal
-# smoothing costs at 640x360, against the per-frame path in the same run
-bench: $(B)/nst-bench $(B)/models/udnie.bin
-	$(B)/nst-bench $(B)/models/udnie.bin 256x256 640x360 1280x720
-	$(B)/nst-bench $(B)/models/udnie.bin 640x360 -n 5 -t 0.5
+# the network at four sizes, ONNX Runtime on the same frames, the whole
+# ffmpeg path at 640x360 and the temporal smoothing's cost, in one run:
+# build/bench/bench.md and bench.png (tools/bench.sh says how to run less)
+bench: $(B)/nst-bench $(B)/models/udnie.bin ffmpeg
+	NST_SHARED=$(SHARED) NST_BUILD=$(B) PYTHON=$(PYTHON) tools/bench.sh
 
 # ---- demo and checks --------------------------------------------------------
 demo: all models

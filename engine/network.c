@@ -6,6 +6,7 @@
 #include "ref.h"
 #include "shaders.h"
 #include "temporal.h"
+#include "winograd.h"
 
 #define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
 
@@ -104,6 +105,8 @@ static size_t layer_texels(const NstLayer *L)
     switch (L->op) {
     case NST_OP_CONV:
     case NST_OP_CONV_TRANSPOSE:
+        if (nst_wino_applies(L))
+            return nst_wino_texels(L) + (L->bias ? (size_t)c4_of(L->out_ch) : 0);
         return (size_t)c4_of(L->out_ch) * (size_t)c4_of(L->in_ch) * k * k * 4 +
                (L->bias ? (size_t)c4_of(L->out_ch) : 0);
     case NST_OP_INSTANCE_NORM:
@@ -186,9 +189,15 @@ static int upload_weights(NstNet *net, const NstModel *m)
         x->w_off = x->b_off = -1;
         if (L->op == NST_OP_CONV || L->op == NST_OP_CONV_TRANSPOSE) {
             x->ocb = conv_ocb(L);
+            x->wino = nst_wino_applies(L);
             x->w_off = (int)((p - host) / 4);
-            pack_conv(L, p);
-            p += (size_t)c4_of(L->out_ch) * c4_of(L->in_ch) * L->kernel * L->kernel * 16;
+            if (x->wino) {
+                nst_wino_pack(L, x->ocb, p);
+                p += nst_wino_texels(L) * 4;
+            } else {
+                pack_conv(L, p);
+                p += (size_t)c4_of(L->out_ch) * c4_of(L->in_ch) * L->kernel * L->kernel * 16;
+            }
             if (L->bias) {
                 x->b_off = (int)((p - host) / 4);
                 pack_vector(L->bias, L->out_ch, p);
@@ -225,6 +234,21 @@ static int create_pipelines(NstNet *net)
                             L->op == NST_OP_RELU || x->fuse_relu,
                             x->input[1] != -2 };
 
+        if (x->wino) {
+            int32_t in_spec[1] = { L->padding == NST_PAD_REFLECT };
+            int32_t gemm_spec[2] = { x->ocb, conv_px(x->ocb) };
+            int32_t out_spec[1] = { x->b_off >= 0 };
+            if ((r = nst_pipeline_get(P, "wino_in", in_spec, 1)) < 0)
+                return r;
+            x->pipeline[0] = r;
+            if ((r = nst_pipeline_get(P, "wino_gemm", gemm_spec, 2)) < 0)
+                return r;
+            x->pipeline[1] = r;
+            if ((r = nst_pipeline_get(P, "wino_out", out_spec, 1)) < 0)
+                return r;
+            x->pipeline[2] = r;
+            continue;
+        }
         switch (L->op) {
         case NST_OP_CONV:
         case NST_OP_CONV_TRANSPOSE: {
@@ -426,18 +450,21 @@ static void free_plan(NstNet *net)
 {
     if (net->pool)
         vkDestroyDescriptorPool(net->vk->device, net->pool, NULL);
-    for (int i = 0; i < net->n_buffers; i++)
+    for (int i = 0; net->buffers && i < net->n_buffers; i++)
         nst_vk_buffer_destroy(net->vk, &net->buffers[i]);
+    nst_vk_buffer_destroy(net->vk, &net->arena);
     nst_vk_buffer_destroy(net->vk, &net->partials);
     nst_vk_buffer_destroy(net->vk, &net->factors);
     nst_vk_buffer_destroy(net->vk, &net->staging);
     nst_vk_buffer_destroy(net->vk, &net->io);
     free(net->buffers);
     free(net->buffer_size);
+    free(net->buffer_offset);
     free(net->steps);
     net->pool = VK_NULL_HANDLE;
     net->buffers = NULL;
     net->buffer_size = NULL;
+    net->buffer_offset = NULL;
     net->steps = NULL;
     net->n_buffers = net->n_steps = 0;
     net->width = net->height = 0;
@@ -488,6 +515,8 @@ static int infer_shapes(NstNet *net)
             return NST_ERR_UNSUPPORTED;
         }
         x->out_c4 = c4_of(L->out_ch);
+        x->tiles_x = (int)nst_groups(x->out_w, NST_WINO_TILE);
+        x->tiles_y = (int)nst_groups(x->out_h, NST_WINO_TILE);
         if (x->input[1] != -2) {
             int w2, h2, c2;
             value_size(net, x->input[1], &w2, &h2, &c2);
@@ -501,17 +530,79 @@ static int infer_shapes(NstNet *net)
     return NST_OK;
 }
 
-/* Shares buffers between tensors whose lifetimes do not overlap. */
-static int assign_buffers(NstNet *net)
-{
-    int n = net->n_exec, *busy, input_last = -1;
-    int ret = NST_OK;
+/* Lifetime of each tensor, in exec indices: from its writer to its last
+ * reader (the input from -1, scratch within its exec). */
+typedef struct Slot {
+    int first, last;
+} Slot;
 
-    net->buffers = calloc((size_t)n + 1, sizeof(*net->buffers));
-    net->buffer_size = calloc((size_t)n + 1, sizeof(*net->buffer_size));
-    busy = calloc((size_t)n + 1, sizeof(*busy));
-    if (!net->buffers || !net->buffer_size || !busy) {
-        free(busy);
+static int new_slot(NstNet *net, Slot *slots, VkDeviceSize size, int first, int last)
+{
+    VkDeviceSize a = nst_vk_view_alignment(net->vk);
+    int i = net->n_buffers++;
+
+    net->buffer_size[i] = (size + a - 1) / a * a;
+    slots[i] = (Slot){ first, last };
+    return i;
+}
+
+/* Places the tensors in the arena, largest first, each at the lowest
+ * offset free of every placed tensor alive at the same time (the greedy
+ * by-size plan of TFLite's arena planner): near the most bytes alive at
+ * once, which is the least any plan can do. */
+static VkDeviceSize place_slots(NstNet *net, const Slot *slots, int *order)
+{
+    int n = net->n_buffers;
+    VkDeviceSize arena = 0;
+
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = 1; i < n; i++) /* by size, descending; n is small */
+        for (int j = i; j > 0 && net->buffer_size[order[j]] > net->buffer_size[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (int i = 0; i < n; i++) {
+        int s = order[i];
+        VkDeviceSize at = 0;
+        int moved = 1;
+        while (moved) { /* slide past every overlapping placed tensor */
+            moved = 0;
+            for (int k = 0; k < i; k++) {
+                int o = order[k];
+                if (slots[o].last < slots[s].first || slots[s].last < slots[o].first)
+                    continue; /* never alive together */
+                if (at < net->buffer_offset[o] + net->buffer_size[o] &&
+                    net->buffer_offset[o] < at + net->buffer_size[s]) {
+                    at = net->buffer_offset[o] + net->buffer_size[o];
+                    moved = 1;
+                }
+            }
+        }
+        net->buffer_offset[s] = at;
+        if (at + net->buffer_size[s] > arena)
+            arena = at + net->buffer_size[s];
+    }
+    return arena;
+}
+
+/* Gives every tensor a slot and the slots their offsets; returns the
+ * arena's size in *arena. */
+static int assign_buffers(NstNet *net, VkDeviceSize *arena)
+{
+    int n = net->n_exec, max = 3 * n + 1, input_last = -1;
+    Slot *slots;
+    int *order;
+
+    net->buffers = calloc((size_t)max, sizeof(*net->buffers));
+    net->buffer_size = calloc((size_t)max, sizeof(*net->buffer_size));
+    net->buffer_offset = calloc((size_t)max, sizeof(*net->buffer_offset));
+    slots = calloc((size_t)max, sizeof(*slots));
+    order = calloc((size_t)max, sizeof(*order));
+    if (!net->buffers || !net->buffer_size || !net->buffer_offset || !slots || !order) {
+        free(slots);
+        free(order);
         return NST_ERR_NOMEM;
     }
     for (int e = 0; e < n; e++)
@@ -529,33 +620,22 @@ static int assign_buffers(NstNet *net)
     else
         input_last = n;
 
-    net->buffer_size[0] = (VkDeviceSize)net->width * net->height * 16;
-    busy[0] = input_last;
-    net->input_buffer = 0;
-    net->n_buffers = 1;
+    net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->width * net->height * 16,
+                                 -1, input_last);
     for (int e = 0; e < n; e++) {
         NstExec *x = &net->exec[e];
-        VkDeviceSize need = (VkDeviceSize)x->out_w * x->out_h * x->out_c4 * 16;
-        int best = -1;
-
-        for (int b = 0; b < net->n_buffers; b++) {
-            if (busy[b] >= e)
-                continue;
-            if (best < 0 ||
-                (net->buffer_size[b] >= need &&
-                 (net->buffer_size[best] < need || net->buffer_size[b] < net->buffer_size[best])) ||
-                (net->buffer_size[best] < need && net->buffer_size[b] > net->buffer_size[best]))
-                best = b;
+        VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * x->tiles_y * NST_WINO_POS * 16;
+        if (x->wino) {
+            x->buf_v = new_slot(net, slots, tiles * x->in_c4, e, e);
+            x->buf_m = new_slot(net, slots, tiles * x->out_c4, e, e);
         }
-        if (best < 0)
-            best = net->n_buffers++;
-        if (net->buffer_size[best] < need)
-            net->buffer_size[best] = need;
-        busy[best] = x->last_use;
-        x->buffer = best;
+        x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4 * 16,
+                             e, x->last_use);
     }
-    free(busy);
-    return ret;
+    *arena = place_slots(net, slots, order);
+    free(slots);
+    free(order);
+    return NST_OK;
 }
 
 static int check_texels(NstNet *net, VkDeviceSize bytes)
@@ -626,6 +706,26 @@ static int plan_exec(NstNet *net, NstExec *x)
     int npix = x->in_w * x->in_h, n_chunks = (int)nst_groups(npix, STATS_CHUNK);
     int ret;
 
+    if (x->wino) {
+        const NstBuffer *v = &net->buffers[x->buf_v], *m = &net->buffers[x->buf_m];
+        Binds in = { b.src0, NULL, v, NULL, NULL };
+        Binds gemm = { v, &net->weights, m, NULL, NULL };
+        Binds out = { m, &net->weights, b.dst, NULL, NULL };
+        int tiles = x->tiles_x * x->tiles_y;
+        int32_t pi[5] = { x->in_w, x->in_h, x->in_c4, x->tiles_x, x->tiles_y };
+        int32_t pg[4] = { tiles, x->in_c4, x->out_c4, x->w_off };
+        int32_t po[6] = { x->out_w, x->out_h, x->out_c4, x->tiles_x, x->tiles_y, x->b_off };
+        if ((ret = add_step(net, x->pipeline[0], in, (const uint32_t *)pi, 5,
+                            nst_groups(x->tiles_x, 8), nst_groups(x->tiles_y, 8),
+                            (uint32_t)x->in_c4)) < 0 ||
+            (ret = add_step(net, x->pipeline[1], gemm, (const uint32_t *)pg, 4,
+                            nst_groups((int)nst_groups(tiles, conv_px(x->ocb)), 64),
+                            (uint32_t)(x->out_c4 / x->ocb), NST_WINO_POS)) < 0)
+            return ret;
+        return add_step(net, x->pipeline[2], out, (const uint32_t *)po, 6,
+                        nst_groups(x->tiles_x, 8), nst_groups(x->tiles_y, 8),
+                        (uint32_t)x->out_c4);
+    }
     switch (L->op) {
     case NST_OP_CONV:
     case NST_OP_CONV_TRANSPOSE: {
@@ -675,7 +775,7 @@ static int plan_exec(NstNet *net, NstExec *x)
 
 static int plan(NstNet *net, NstPixelFormat format, int width, int height)
 {
-    VkDeviceSize partials = 32;
+    VkDeviceSize partials = 32, arena;
     int max_c4 = 1, n_hist, max_steps, ret;
 
     net->width = width;
@@ -687,14 +787,18 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     }
     if ((ret = infer_shapes(net)) < 0)
         return ret;
-    if ((ret = assign_buffers(net)) < 0)
+    if ((ret = assign_buffers(net, &arena)) < 0)
         return ret;
-    for (int b = 0; b < net->n_buffers; b++) {
-        if ((ret = check_texels(net, net->buffer_size[b])) < 0 ||
-            (ret = nst_vk_buffer_create(net->vk, &net->buffers[b], net->buffer_size[b],
-                                        NST_BUF_TENSOR | NST_BUF_COPY)) < 0)
+    for (int b = 0; b < net->n_buffers; b++)
+        if ((ret = check_texels(net, net->buffer_size[b])) < 0)
             return ret;
-    }
+    if ((ret = nst_vk_buffer_create(net->vk, &net->arena, arena,
+                                    NST_BUF_TENSOR | NST_BUF_ARENA | NST_BUF_COPY)) < 0)
+        return ret;
+    for (int b = 0; b < net->n_buffers; b++)
+        if ((ret = nst_vk_buffer_view(net->vk, &net->arena, net->buffer_offset[b],
+                                      net->buffer_size[b], &net->buffers[b])) < 0)
+            return ret;
     for (int e = 0; e < net->n_exec; e++) {
         NstExec *x = &net->exec[e];
         if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
@@ -877,12 +981,12 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
         return ret;
     close_norm_gate(net);
     vkCmdCopyBuffer(net->vk->cmd, net->io.buffer, net->buffers[net->input_buffer].buffer,
-                    1, &(VkBufferCopy){ 0, 0, in_bytes });
+                    1, &(VkBufferCopy){ 0, net->buffers[net->input_buffer].offset, in_bytes });
     nst_vk_barrier(net->vk);
     for (int s = net->net_first; s < step_end; s++)
         nst_net_record(net, &net->steps[s]);
     vkCmdCopyBuffer(net->vk->cmd, src->buffer, net->io.buffer, 1,
-                    &(VkBufferCopy){ 0, 0, out_bytes });
+                    &(VkBufferCopy){ src->offset, 0, out_bytes });
     nst_vk_barrier(net->vk);
     if ((ret = nst_vk_submit_wait(net->vk)) < 0)
         return ret;

@@ -33,9 +33,12 @@ typedef struct NstExec {
     int hist_off;       /* instance norm: its statistics' history, texels
                          * into NstNet.factors */
     int ocb;            /* output texels per conv invocation */
+    int wino;           /* conv by Winograd: pipeline[] = in, gemm, out */
     /* per size */
     int in_w, in_h, in_c4, out_w, out_h, out_c4;
     int buffer;         /* index into NstNet.buffers */
+    int tiles_x, tiles_y;   /* Winograd: output tiles */
+    int buf_v, buf_m;       /* Winograd: its transformed input and products */
     int last_use;       /* exec index of the last reader */
     int step_end;       /* index after its last step */
 } NstExec;
@@ -63,8 +66,12 @@ typedef struct NstNet {
     unsigned plan_id;           /* changes with every plan (never 0) */
     NstFrameLayout frame;
     int input_buffer;           /* buffer of the network input tensor */
-    NstBuffer *buffers;
-    VkDeviceSize *buffer_size;
+    /* Every tensor of a frame (the input, each exec's result, Winograd's
+     * scratch) is a view of one arena at an offset planned by lifetime,
+     * so tensors that are never alive together share memory. */
+    NstBuffer arena;
+    NstBuffer *buffers;         /* the views */
+    VkDeviceSize *buffer_size, *buffer_offset;
     int n_buffers;
     /* factors: the a, b texels of the instance norm being applied, then
      * the gate of the statistics' smoothing (texel norm_gate, 0 unless

@@ -355,8 +355,8 @@ static int create_view(NstVk *vk, NstBuffer *b, VkBufferView *view)
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = b->buffer,
         .format = VK_FORMAT_R32G32B32A32_SFLOAT,
-        .offset = 0,
-        .range = VK_WHOLE_SIZE,
+        .offset = b->offset,
+        .range = b->borrowed ? b->size / 16 * 16 : VK_WHOLE_SIZE,
     };
     return nst_vk_check(vk, vkCreateBufferView(vk->device, &info, NULL, view),
                         "vkCreateBufferView");
@@ -420,12 +420,36 @@ int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
         (ret = nst_vk_check(vk, vkMapMemory(vk->device, b->memory, 0, VK_WHOLE_SIZE,
                                             0, &b->mapped), "vkMapMemory")) < 0)
         goto fail;
-    if ((flags & NST_BUF_TENSOR) &&
+    if ((flags & NST_BUF_TENSOR) && !(flags & NST_BUF_ARENA) &&
         ((ret = create_view(vk, b, &b->ro)) < 0 || (ret = create_view(vk, b, &b->rw)) < 0))
         goto fail;
     return NST_OK;
 fail:
     nst_vk_buffer_destroy(vk, b);
+    return ret;
+}
+
+VkDeviceSize nst_vk_view_alignment(const NstVk *vk)
+{
+    VkDeviceSize a = vk->props.limits.minTexelBufferOffsetAlignment;
+
+    return a > 256 ? a : 256;
+}
+
+int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
+                       VkDeviceSize size, NstBuffer *b)
+{
+    int ret;
+
+    memset(b, 0, sizeof(*b));
+    if (offset % nst_vk_view_alignment(vk) || size < 16 || offset + size > owner->size)
+        return NST_ERR_INVALID;
+    b->buffer = owner->buffer;
+    b->offset = offset;
+    b->size = size;
+    b->borrowed = 1;
+    if ((ret = create_view(vk, b, &b->ro)) < 0 || (ret = create_view(vk, b, &b->rw)) < 0)
+        nst_vk_buffer_destroy(vk, b);
     return ret;
 }
 
@@ -435,6 +459,10 @@ void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b)
         vkDestroyBufferView(vk->device, b->ro, NULL);
     if (b->rw)
         vkDestroyBufferView(vk->device, b->rw, NULL);
+    if (b->borrowed) {
+        memset(b, 0, sizeof(*b));
+        return;
+    }
     if (b->buffer)
         vkDestroyBuffer(vk->device, b->buffer, NULL);
     if (b->memory)

@@ -36,6 +36,8 @@ typedef struct NstBuffer {
     VkDeviceMemory memory;
     VkDeviceSize size;
     VkDeviceSize allocated; /* bytes of memory, counted in NstVk.allocated */
+    VkDeviceSize offset;    /* into buffer, for a view of another's buffer */
+    int borrowed;           /* buffer and memory belong to another NstBuffer */
     VkBufferView ro;   /* uniform texel buffer view, or null */
     VkBufferView rw;   /* storage texel buffer view, or null */
     void *mapped;      /* host pointer when host-visible, else NULL */
@@ -46,6 +48,7 @@ enum {
     NST_BUF_STORAGE = 1 << 1, /* storage buffer */
     NST_BUF_HOST    = 1 << 2, /* host-visible and coherent, mapped */
     NST_BUF_COPY    = 1 << 3, /* transfer source and destination */
+    NST_BUF_ARENA   = 1 << 4, /* with TENSOR: no views, nst_vk_buffer_view makes them */
 };
 
 /* device: index or name substring, NULL/"" = NST_DEVICE or automatic. */
@@ -56,6 +59,13 @@ void nst_vk_destroy(NstVk *vk);
 int  nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                           unsigned flags);
 void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b);
+
+/* b: `size` bytes of owner's buffer from `offset` (a multiple of
+ * nst_vk_view_alignment), with texel views of its own; destroying b
+ * destroys those views only. */
+int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
+                       VkDeviceSize size, NstBuffer *b);
+VkDeviceSize nst_vk_view_alignment(const NstVk *vk);
 
 /* Begin recording into the engine's one command buffer. */
 int nst_vk_begin(NstVk *vk);

@@ -142,6 +142,15 @@ int main(void)
     conv_case("conv 5x5 s1 symmetric bias 6->5 7x5", 6, 5, 5, 1, 1, 1, 7, 5);
     conv_case("conv 3x3 s2 symmetric 20->36 11x9", 20, 36, 3, 2, 1, 1, 11, 9);
     conv_case("conv 3x3 s1 128->128 21x14", 128, 128, 3, 1, 0, 0, 21, 14);
+    /* 3x3 stride 1 with >= 16 channels runs by Winograd F(4x4, 3x3): whole
+     * and partial tiles, each padding, the smallest sizes */
+    conv_case("winograd reflect 16->16 16x8", 16, 16, 3, 1, 2, 0, 16, 8);
+    conv_case("winograd reflect bias 16->24 13x6", 16, 24, 3, 1, 2, 1, 13, 6);
+    conv_case("winograd same 32->20 9x11", 32, 20, 3, 1, 0, 0, 9, 11);
+    conv_case("winograd symmetric bias 20->36 5x3", 20, 36, 3, 1, 1, 1, 5, 3);
+    conv_case("winograd reflect 16->16 2x2", 16, 16, 3, 1, 2, 0, 2, 2);
+    conv_case("winograd same 16->16 1x1", 16, 16, 3, 1, 0, 1, 1, 1);
+    conv_case("winograd reflect 128->128 70x3", 128, 128, 3, 1, 2, 0, 70, 3);
     conv_case("conv 1x1 s1 5->7 1x1", 5, 7, 1, 1, 0, 1, 1, 1);
     /* wider than one workgroup's rows, taller than one of its columns */
     conv_case("conv 3x3 s1 same 3->8 300x3", 3, 8, 3, 1, 0, 1, 300, 3);

@@ -134,6 +134,12 @@ fi
 		fi ;;
 	skip*) echo "ffmpeg path: not timed: ${ff_line#skip }." ;;
 	esac
+	# ffmpeg links libnst statically: one older than the library may hold
+	# another engine than nst-bench (make bench rebuilds it; a bare
+	# tools/bench.sh does not)
+	if [ -n "$ff_line" ] && [ "$B/ffmpeg" -ot "$B/libnst.a" ]; then
+		echo "(Warning: $B/ffmpeg is older than $B/libnst.a, so the ratio may compare two versions of the engine: make ffmpeg.)"
+	fi
 	if [ -n "$temporal" ]; then
 		echo
 		echo "The filter's default temporal smoothing (temporal=0.5) at 640x360, frames alternating with the per-frame path:"
