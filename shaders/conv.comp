@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 /*
  * Convolution, any odd kernel, any stride, zero or reflect padding.
  * One invocation computes PX neighbouring pixels of one row for OCB output
@@ -50,7 +51,11 @@ void main()
             acc[t * PX + p] = b;
     }
 
+    /* The PX outputs of a row read one window of WIN input texels per
+     * kernel row: fetched once, used by all K taps. */
+    const int WIN = (PX - 1) * S + K;
     int plane = pc.in_h * pc.in_w;
+    int ix0 = x0 * S - pc.pad_l;
     for (int ic = 0; ic < pc.in_c4; ic++) {
         for (int ky = 0; ky < K; ky++) {
             int iy = y * S + ky - pc.pad_t;
@@ -59,22 +64,21 @@ void main()
             if (iy < 0 || iy >= pc.in_h)
                 continue;
             int row = ic * plane + iy * pc.in_w;
-            for (int kx = 0; kx < K; kx++) {
-                vec4 v[PX];
-                for (int p = 0; p < PX; p++) {
-                    int ix = (x0 + p) * S + kx - pc.pad_l;
-                    if (REFLECT != 0)
-                        ix = mirror(ix, pc.in_w);
-                    v[p] = ix >= 0 && ix < pc.in_w ? texelFetch(src0, row + ix) : vec4(0.0);
-                }
-                int wb = pc.w_off + (((og * pc.in_c4 + ic) * K + ky) * K + kx) * OCB * 4;
-                for (int t = 0; t < OCB; t++) {
-                    mat4 m = mat4(texelFetch(src1, wb + 4 * t),
-                                  texelFetch(src1, wb + 4 * t + 1),
-                                  texelFetch(src1, wb + 4 * t + 2),
-                                  texelFetch(src1, wb + 4 * t + 3));
-                    for (int p = 0; p < PX; p++)
-                        acc[t * PX + p] += m * v[p];
+            vec4 win[WIN];
+            [[unroll]] for (int i = 0; i < WIN; i++) {
+                int ix = ix0 + i;
+                if (REFLECT != 0)
+                    ix = mirror(ix, pc.in_w);
+                win[i] = ix >= 0 && ix < pc.in_w ? texelFetch(src0, row + ix) : vec4(0.0);
+            }
+            int wb = pc.w_off + ((og * pc.in_c4 + ic) * K + ky) * K * OCB * 4;
+            [[unroll]] for (int kx = 0; kx < K; kx++) {
+                [[unroll]] for (int t = 0; t < OCB; t++) {
+                    int w = wb + (kx * OCB + t) * 4;
+                    mat4 m = mat4(texelFetch(src1, w), texelFetch(src1, w + 1),
+                                  texelFetch(src1, w + 2), texelFetch(src1, w + 3));
+                    [[unroll]] for (int p = 0; p < PX; p++)
+                        acc[t * PX + p] += m * win[p * S + kx];
                 }
             }
         }
