@@ -22,6 +22,28 @@ static const NstLayer *exec_layer(const NstNet *net, const NstExec *e)
     return &net->exec_layers[e - net->exec];
 }
 
+/* An instance norm (+ ReLU) whose only reader is the conv right after it
+ * needs no pass of its own: the conv applies y = a*x + b (and the ReLU)
+ * to each texel it reads, which saves writing and reading a tensor and
+ * keeping it in memory. The factors stay valid until the next norm. */
+static void defer_norms(NstNet *net)
+{
+    for (int e = 0; e + 1 < net->n_exec; e++) {
+        NstExec *x = &net->exec[e], *next = &net->exec[e + 1];
+        NstOp op = net->exec_layers[e + 1].op;
+        int readers = net->final_value == e;
+
+        for (int r = 0; r < net->n_exec; r++)
+            readers += (net->exec[r].input[0] == e) + (net->exec[r].input[1] == e);
+        if (net->exec_layers[e].op == NST_OP_INSTANCE_NORM && x->input[1] == -2 &&
+            readers == 1 && next->input[0] == e &&
+            (op == NST_OP_CONV || op == NST_OP_CONV_TRANSPOSE)) {
+            x->deferred = 1;
+            next->norm_in = 1 + x->fuse_relu;
+        }
+    }
+}
+
 /* Groups each instance norm with a ReLU and a residual add that consume
  * only its result, so that the pair or triple costs one pass. */
 static int build_exec(NstNet *net, const NstModel *m)
@@ -77,6 +99,7 @@ static int build_exec(NstNet *net, const NstModel *m)
         l = last;
     }
     net->final_value = m->layers[n - 1].input[0] < 0 ? -1 : val[m->layers[n - 1].input[0]];
+    defer_norms(net);
 end:
     free(uses);
     free(val);
@@ -235,10 +258,10 @@ static int create_pipelines(NstNet *net)
                             x->input[1] != -2 };
 
         if (x->wino) {
-            int32_t in_spec[1] = { L->padding == NST_PAD_REFLECT };
+            int32_t in_spec[2] = { L->padding == NST_PAD_REFLECT, x->norm_in };
             int32_t gemm_spec[2] = { x->ocb, conv_px(x->ocb) };
             int32_t out_spec[1] = { x->b_off >= 0 };
-            if ((r = nst_pipeline_get(P, "wino_in", in_spec, 1)) < 0)
+            if ((r = nst_pipeline_get(P, "wino_in", in_spec, 2)) < 0)
                 return r;
             x->pipeline[0] = r;
             if ((r = nst_pipeline_get(P, "wino_gemm", gemm_spec, 2)) < 0)
@@ -252,10 +275,10 @@ static int create_pipelines(NstNet *net)
         switch (L->op) {
         case NST_OP_CONV:
         case NST_OP_CONV_TRANSPOSE: {
-            int32_t spec[6] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
-                                x->ocb, x->b_off >= 0, conv_px(x->ocb) };
+            int32_t spec[7] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
+                                x->ocb, x->b_off >= 0, conv_px(x->ocb), x->norm_in };
             r = nst_pipeline_get(P, L->op == NST_OP_CONV ? "conv" : "conv_transpose",
-                                 spec, 6);
+                                 spec, 7);
             break;
         }
         case NST_OP_UPSAMPLE:
@@ -268,9 +291,9 @@ static int create_pipelines(NstNet *net)
             if ((r = nst_pipeline_get(P, "norm_reduce", NULL, 0)) < 0)
                 return r;
             x->pipeline[1] = r;
-            if ((r = nst_pipeline_get(P, "norm_apply", tail, 3)) < 0)
+            if (!x->deferred && (r = nst_pipeline_get(P, "norm_apply", tail, 3)) < 0)
                 return r;
-            x->pipeline[2] = r;
+            x->pipeline[2] = x->deferred ? -1 : r;
             continue;
         case NST_OP_RELU:
         case NST_OP_ADD:
@@ -629,6 +652,12 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
             x->buf_v = new_slot(net, slots, tiles * x->in_c4, e, e);
             x->buf_m = new_slot(net, slots, tiles * x->out_c4, e, e);
         }
+        if (x->deferred) { /* its value is its input's tensor, read later */
+            x->buffer = x->input[0] < 0 ? net->input_buffer : net->exec[x->input[0]].buffer;
+            if (slots[x->buffer].last < x->last_use)
+                slots[x->buffer].last = x->last_use;
+            continue;
+        }
         x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4 * 16,
                              e, x->last_use);
     }
@@ -706,9 +735,11 @@ static int plan_exec(NstNet *net, NstExec *x)
     int npix = x->in_w * x->in_h, n_chunks = (int)nst_groups(npix, STATS_CHUNK);
     int ret;
 
+    if (x->norm_in)
+        b.buf1 = &net->factors;
     if (x->wino) {
         const NstBuffer *v = &net->buffers[x->buf_v], *m = &net->buffers[x->buf_m];
-        Binds in = { b.src0, NULL, v, NULL, NULL };
+        Binds in = { b.src0, NULL, v, NULL, b.buf1 };
         Binds gemm = { v, &net->weights, m, NULL, NULL };
         Binds out = { m, &net->weights, b.dst, NULL, NULL };
         int tiles = x->tiles_x * x->tiles_y;
@@ -760,6 +791,8 @@ static int plan_exec(NstNet *net, NstExec *x)
             (ret = add_step(net, x->pipeline[1], reduce, push, 10,
                             nst_groups(x->out_c4, 64), 1, 1)) < 0)
             return ret;
+        if (x->deferred)
+            return NST_OK;
         int32_t pa[3] = { x->out_w, x->out_h, x->out_c4 };
         return add_step(net, x->pipeline[2], apply, (const uint32_t *)pa, 3,
                         nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
@@ -955,7 +988,7 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     for (int e = 0; e < net->n_exec && value == -2; e++)
         if (net->exec[e].last == layer)
             value = e;
-    if (value < 0)
+    if (value < 0 || net->exec[value].deferred)
         return NST_ERR_INVALID;
     channels = net->exec_layers[value].out_ch;
     step_end = net->exec[value].step_end;

@@ -27,6 +27,10 @@ typedef struct NstExec {
     int last;           /* the last model layer fused into it */
     int input[2];       /* values read: -1 = network input, else exec index */
     int fuse_relu;      /* instance norm: ReLU fused into its tail */
+    int deferred;       /* instance norm: no pass of its own; the conv
+                         * after it applies the factors as it reads */
+    int norm_in;        /* conv: 0, or 1 + ReLU when it applies the
+                         * deferred instance norm before it to its input */
     int pipeline[3];    /* the op's | norm: stats, reduce, apply */
     int w_off, b_off;   /* weight texel offsets (-1 none) */
     int norm_index;     /* instance norm: the how-manieth, from 0 */

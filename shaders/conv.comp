@@ -20,6 +20,8 @@ layout(constant_id = 2) const int REFLECT = 0;
 layout(constant_id = 3) const int OCB = 2;
 layout(constant_id = 4) const int HAS_BIAS = 0;
 layout(constant_id = 5) const int PX = 4;
+layout(constant_id = 6) const int NORM_IN = 0;
+#include "norm_in.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -57,6 +59,7 @@ void main()
     int plane = pc.in_h * pc.in_w;
     int ix0 = x0 * S - pc.pad_l;
     for (int ic = 0; ic < pc.in_c4; ic++) {
+        Norm nf = norm_of(ic);
         for (int ky = 0; ky < K; ky++) {
             int iy = y * S + ky - pc.pad_t;
             if (REFLECT != 0)
@@ -69,7 +72,8 @@ void main()
                 int ix = ix0 + i;
                 if (REFLECT != 0)
                     ix = mirror(ix, pc.in_w);
-                win[i] = ix >= 0 && ix < pc.in_w ? texelFetch(src0, row + ix) : vec4(0.0);
+                win[i] = ix >= 0 && ix < pc.in_w ? norm_in(texelFetch(src0, row + ix), nf)
+                                                 : vec4(0.0);
             }
             int wb = pc.w_off + ((og * pc.in_c4 + ic) * K + ky) * K * OCB * 4;
             [[unroll]] for (int kx = 0; kx < K; kx++) {

@@ -16,6 +16,8 @@ layout(constant_id = 1) const int S = 2;
 layout(constant_id = 3) const int OCB = 2;
 layout(constant_id = 4) const int HAS_BIAS = 0;
 layout(constant_id = 5) const int PX = 4;
+layout(constant_id = 6) const int NORM_IN = 0;
+#include "norm_in.glsl"
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -62,11 +64,13 @@ void main()
                 continue; /* this tap lands between input pixels here */
             int ix0 = floor_div(tx);
             for (int ic = 0; ic < pc.in_c4; ic++) {
+                Norm nf = norm_of(ic);
                 int row = ic * plane + iy * pc.in_w;
                 vec4 v[PX];
                 for (int p = 0; p < PX; p++) {
                     int ix = ix0 + p;
-                    v[p] = ix >= 0 && ix < pc.in_w ? texelFetch(src0, row + ix) : vec4(0.0);
+                    v[p] = ix >= 0 && ix < pc.in_w ? norm_in(texelFetch(src0, row + ix), nf)
+                                                   : vec4(0.0);
                 }
                 int wb = pc.w_off + (((og * pc.in_c4 + ic) * K + ky) * K + kx) * OCB * 4;
                 for (int t = 0; t < OCB; t++) {

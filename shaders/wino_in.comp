@@ -9,6 +9,8 @@
 #include "winograd.glsl"
 
 layout(constant_id = 0) const int REFLECT = 0;
+layout(constant_id = 1) const int NORM_IN = 0;
+#include "norm_in.glsl"
 
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
@@ -36,6 +38,7 @@ void main()
     if (tx >= pc.tiles_x || ty >= pc.tiles_y || c >= pc.c4)
         return;
     int x0 = tx * WINO_T - 1, y0 = ty * WINO_T - 1;
+    Norm nf = norm_of(c);
     int ix[6];
     for (int j = 0; j < 6; j++)
         ix[j] = source(x0 + j, pc.w);
@@ -46,7 +49,8 @@ void main()
         vec4 d[6];
         for (int j = 0; j < 6; j++)
             d[j] = iy >= 0 && ix[j] >= 0
-                   ? texelFetch(src0, texel_index(c, iy, ix[j], pc.h, pc.w)) : vec4(0.0);
+                   ? norm_in(texelFetch(src0, texel_index(c, iy, ix[j], pc.h, pc.w)), nf)
+                   : vec4(0.0);
         wino_bt(d);
         for (int j = 0; j < 6; j++)
             t[r * 6 + j] = d[j];

@@ -179,22 +179,51 @@ int main(void)
         finish_model(&b, u, 8);
         run_case("upsample x2 8ch 70x33", &b, u, 70, 33);
     }
-    /* instance norm alone, over several reduction chunks */
+    /* An instance norm read only by the conv after it is applied by that
+     * conv as it reads (direct, transposed or Winograd), so it is seen
+     * through that conv's result; read by two, it has a pass of its own. */
     {
         ModelBuilder b = { .seed = 6 };
         int c = mb_conv(&b, -1, 3, 8, 3, 1, 0, 1);
         int n = mb_norm(&b, c, 8, 1e-3f);
-        finish_model(&b, n, 8);
-        run_case("instance_norm 8ch 97x61 (2 chunks)", &b, n, 97, 61);
+        finish_model(&b, n, 8); /* + conv 3x3 8->3, layer n + 1 */
+        run_case("instance_norm 8ch 97x61 (2 chunks) in a conv's reads", &b, n + 1, 97, 61);
     }
-    /* instance norm + ReLU (fused) */
     {
         ModelBuilder b = { .seed = 7 };
         int c = mb_conv(&b, -1, 3, 12, 3, 1, 0, 0);
         int n = mb_norm(&b, c, 12, 1e-5f);
         int r = mb_simple(&b, NST_OP_RELU, n, -1, 12, 0);
         finish_model(&b, r, 12);
-        run_case("instance_norm+relu 12ch 33x17", &b, r, 33, 17);
+        run_case("instance_norm+relu 12ch 33x17 in a conv's reads", &b, r + 1, 33, 17);
+    }
+    {
+        ModelBuilder b = { .seed = 12 };
+        int c = mb_conv(&b, -1, 3, 16, 3, 1, 0, 0);
+        int n = mb_norm(&b, c, 16, 1e-3f);
+        int r = mb_simple(&b, NST_OP_RELU, n, -1, 16, 0);
+        int w = mb_conv(&b, r, 16, 20, 3, 1, 2, 0);
+        finish_model(&b, w, 20);
+        run_case("instance_norm+relu 16ch in a Winograd conv's reads (reflect) 14x9", &b, w, 14, 9);
+    }
+    {
+        ModelBuilder b = { .seed = 13 };
+        int c = mb_conv(&b, -1, 3, 8, 3, 1, 0, 0);
+        int n = mb_norm(&b, c, 8, 1e-3f);
+        int r = mb_simple(&b, NST_OP_RELU, n, -1, 8, 0);
+        int t = mb_conv_transpose(&b, r, 8, 4, 3, 2);
+        finish_model(&b, t, 4);
+        run_case("instance_norm+relu 8ch in a transposed conv's reads 11x6", &b, t, 11, 6);
+    }
+    {
+        ModelBuilder b = { .seed = 14 };
+        int c = mb_conv(&b, -1, 3, 8, 3, 1, 0, 0);
+        int n = mb_norm(&b, c, 8, 1e-3f);
+        int r = mb_simple(&b, NST_OP_RELU, n, -1, 8, 0);
+        int c2 = mb_conv(&b, r, 8, 8, 3, 1, 0, 0);
+        int a = mb_simple(&b, NST_OP_ADD, c2, r, 8, 0);
+        finish_model(&b, a, 8);
+        run_case("instance_norm+relu 8ch read twice: a pass of its own 19x7", &b, r, 19, 7);
     }
     /* a residual block tail: conv, IN, add (fused) */
     {
