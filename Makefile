@@ -26,7 +26,8 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 ENGINE_SRC := $(wildcard engine/*.c)
 SHADERS    := $(wildcard shaders/*.comp)
-SPV_HDRS   := $(SHADERS:shaders/%.comp=$(B)/shaders/%.spv.h)
+SPV_HDRS   := $(SHADERS:shaders/%.comp=$(B)/shaders/%.spv.h) \
+              $(SHADERS:shaders/%.comp=$(B)/shaders/%.f16.spv.h)
 TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
@@ -37,6 +38,11 @@ MODELS     := $(STYLES:%=$(B)/models/%.bin)
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
+# Each shader twice: writing fp32 tensors, and (.f16) fp16 ones.
+$(B)/shaders/%.f16.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
+	@mkdir -p $(@D)
+	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders -DNST_DST_FP16 \
+	    --vn nst_spv_$(subst -,_,$*)_f16 -o $@ $< >/dev/null
 $(B)/shaders/%.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
 	@mkdir -p $(@D)
 	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders --vn nst_spv_$(subst -,_,$*) -o $@ $< >/dev/null
@@ -48,7 +54,8 @@ $(B)/shaders/nst_shaders.c: $(SPV_HDRS)
 	  for f in $(notdir $(SPV_HDRS)); do echo "#include \"$$f\""; done; \
 	  echo 'const NstShaderCode nst_shader_table[] = {'; \
 	  for f in $(SHADERS:shaders/%.comp=%); do n=$$(echo $$f | tr - _); \
-	    echo "    { \"$$f\", nst_spv_$$n, sizeof(nst_spv_$$n) },"; done; \
+	    echo "    { \"$$f\", nst_spv_$$n, sizeof(nst_spv_$$n) },"; \
+	    echo "    { \"$$f.f16\", nst_spv_$${n}_f16, sizeof(nst_spv_$${n}_f16) },"; done; \
 	  echo '    { 0, 0, 0 },'; echo '};'; } > $@
 
 # ---- libnst, plain and sanitized --------------------------------------------

@@ -10,6 +10,41 @@ static int env_flag(const char *name)
     return v && *v && strcmp(v, "0");
 }
 
+static int pick_precision(NstEngine *e, int want)
+{
+    const char *env = getenv("NST_PRECISION");
+
+    if (want == NST_PRECISION_AUTO && env && *env) {
+        if (!strcmp(env, "fp16"))
+            want = NST_PRECISION_FP16;
+        else if (!strcmp(env, "fp32"))
+            want = NST_PRECISION_FP32;
+        else {
+            nst_log(&e->log, NST_LOG_ERROR, "NST_PRECISION=%s: give fp16 or fp32", env);
+            return NST_ERR_INVALID;
+        }
+    }
+    switch (want) {
+    case NST_PRECISION_AUTO:
+        e->fp16 = e->vk.fp16_texels && e->vk.props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
+        return NST_OK;
+    case NST_PRECISION_FP32:
+        e->fp16 = 0;
+        return NST_OK;
+    case NST_PRECISION_FP16:
+        if (!e->vk.fp16_texels) {
+            nst_log(&e->log, NST_LOG_ERROR, "'%s' has no fp16 texel buffers",
+                    e->vk.props.deviceName);
+            return NST_ERR_UNSUPPORTED;
+        }
+        e->fp16 = 1;
+        return NST_OK;
+    default:
+        nst_log(&e->log, NST_LOG_ERROR, "precision %d is not one of NST_PRECISION_*", want);
+        return NST_ERR_INVALID;
+    }
+}
+
 int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
                       NstEngine **engine)
 {
@@ -35,7 +70,9 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
     if (ret >= 0)
         ret = nst_pipelines_init(&e->pipes, &e->vk);
     if (ret >= 0)
-        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model);
+        ret = pick_precision(e, options->precision);
+    if (ret >= 0)
+        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16);
     if (ret < 0) {
         nst_engine_free(&e);
         return ret;
@@ -124,6 +161,11 @@ void nst_engine_memory(const NstEngine *e, uint64_t *current, uint64_t *peak)
         *current = e ? e->vk.allocated : 0;
     if (peak)
         *peak = e ? e->vk.peak : 0;
+}
+
+int nst_engine_precision(const NstEngine *e)
+{
+    return e && e->fp16 ? NST_PRECISION_FP16 : NST_PRECISION_FP32;
 }
 
 unsigned nst_engine_validation_messages(const NstEngine *e)

@@ -13,6 +13,7 @@ struct NstEngine {
     NstPipelines pipes;
     NstNet net;
     NstTemporal temporal;
+    int fp16;           /* tensors stored as fp16 */
 };
 
 #endif

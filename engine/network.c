@@ -1,7 +1,9 @@
 /* The network on the device: weight packing, planning, recording. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "half.h"
 #include "network.h"
 #include "ref.h"
 #include "shaders.h"
@@ -245,6 +247,15 @@ static int upload_weights(NstNet *net, const NstModel *m)
 
 /* ---- pipelines ------------------------------------------------------------ */
 
+/* A shader that writes an activation, in the variant for its format. */
+static int get_writer(NstNet *net, const char *name, const int32_t *spec, int n_spec)
+{
+    char full[64];
+
+    snprintf(full, sizeof(full), "%s%s", name, net->fp16 ? ".f16" : "");
+    return nst_pipeline_get(net->pipes, full, spec, n_spec);
+}
+
 static int create_pipelines(NstNet *net)
 {
     NstPipelines *P = net->pipes;
@@ -267,7 +278,7 @@ static int create_pipelines(NstNet *net)
             if ((r = nst_pipeline_get(P, "wino_gemm", gemm_spec, 2)) < 0)
                 return r;
             x->pipeline[1] = r;
-            if ((r = nst_pipeline_get(P, "wino_out", out_spec, 1)) < 0)
+            if ((r = get_writer(net, "wino_out", out_spec, 1)) < 0)
                 return r;
             x->pipeline[2] = r;
             continue;
@@ -277,12 +288,11 @@ static int create_pipelines(NstNet *net)
         case NST_OP_CONV_TRANSPOSE: {
             int32_t spec[7] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
                                 x->ocb, x->b_off >= 0, conv_px(x->ocb), x->norm_in };
-            r = nst_pipeline_get(P, L->op == NST_OP_CONV ? "conv" : "conv_transpose",
-                                 spec, 7);
+            r = get_writer(net, L->op == NST_OP_CONV ? "conv" : "conv_transpose", spec, 7);
             break;
         }
         case NST_OP_UPSAMPLE:
-            r = nst_pipeline_get(P, "upsample", NULL, 0);
+            r = get_writer(net, "upsample", NULL, 0);
             break;
         case NST_OP_INSTANCE_NORM:
             if ((r = nst_pipeline_get(P, "norm_stats", NULL, 0)) < 0)
@@ -291,13 +301,13 @@ static int create_pipelines(NstNet *net)
             if ((r = nst_pipeline_get(P, "norm_reduce", NULL, 0)) < 0)
                 return r;
             x->pipeline[1] = r;
-            if (!x->deferred && (r = nst_pipeline_get(P, "norm_apply", tail, 3)) < 0)
+            if (!x->deferred && (r = get_writer(net, "norm_apply", tail, 3)) < 0)
                 return r;
             x->pipeline[2] = x->deferred ? -1 : r;
             continue;
         case NST_OP_RELU:
         case NST_OP_ADD:
-            r = nst_pipeline_get(P, "norm_apply", tail, 3);
+            r = get_writer(net, "norm_apply", tail, 3);
             break;
         default:
             nst_log(net->vk->log, NST_LOG_ERROR, "layer %d: op %d cannot run here",
@@ -308,7 +318,7 @@ static int create_pipelines(NstNet *net)
             return r;
         x->pipeline[0] = r;
     }
-    if ((r = nst_pipeline_get(P, "pix_to_tensor", NULL, 0)) < 0)
+    if ((r = get_writer(net, "pix_to_tensor", NULL, 0)) < 0)
         return r;
     net->pipe_pix_in = r;
     if ((r = nst_pipeline_get(P, "tensor_to_pix", NULL, 0)) < 0)
@@ -437,12 +447,13 @@ static int warm_up(NstNet *net)
     return nst_vk_submit_wait(net->vk);
 }
 
-int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m)
+int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m, int fp16)
 {
     int ret;
 
     memset(net, 0, sizeof(*net));
     net->vk = vk;
+    net->fp16 = fp16;
     net->pipes = pipes;
     net->output = m->layers[m->n_layers - 1];
     net->input_bgr = m->input_bgr;
@@ -483,11 +494,13 @@ static void free_plan(NstNet *net)
     free(net->buffers);
     free(net->buffer_size);
     free(net->buffer_offset);
+    free(net->buffer_texel);
     free(net->steps);
     net->pool = VK_NULL_HANDLE;
     net->buffers = NULL;
     net->buffer_size = NULL;
     net->buffer_offset = NULL;
+    net->buffer_texel = NULL;
     net->steps = NULL;
     net->n_buffers = net->n_steps = 0;
     net->width = net->height = 0;
@@ -559,11 +572,14 @@ typedef struct Slot {
     int first, last;
 } Slot;
 
-static int new_slot(NstNet *net, Slot *slots, VkDeviceSize size, int first, int last)
+/* A tensor of `texels` texels of `texel` bytes. */
+static int new_slot(NstNet *net, Slot *slots, VkDeviceSize texels, int texel,
+                    int first, int last)
 {
-    VkDeviceSize a = nst_vk_view_alignment(net->vk);
+    VkDeviceSize a = nst_vk_view_alignment(net->vk), size = texels * texel;
     int i = net->n_buffers++;
 
+    net->buffer_texel[i] = texel;
     net->buffer_size[i] = (size + a - 1) / a * a;
     slots[i] = (Slot){ first, last };
     return i;
@@ -614,16 +630,18 @@ static VkDeviceSize place_slots(NstNet *net, const Slot *slots, int *order)
  * arena's size in *arena. */
 static int assign_buffers(NstNet *net, VkDeviceSize *arena)
 {
-    int n = net->n_exec, max = 3 * n + 1, input_last = -1;
+    int n = net->n_exec, max = 3 * n + 1, input_last = -1, tb = net->fp16 ? 8 : 16;
     Slot *slots;
     int *order;
 
     net->buffers = calloc((size_t)max, sizeof(*net->buffers));
     net->buffer_size = calloc((size_t)max, sizeof(*net->buffer_size));
     net->buffer_offset = calloc((size_t)max, sizeof(*net->buffer_offset));
+    net->buffer_texel = calloc((size_t)max, sizeof(*net->buffer_texel));
     slots = calloc((size_t)max, sizeof(*slots));
     order = calloc((size_t)max, sizeof(*order));
-    if (!net->buffers || !net->buffer_size || !net->buffer_offset || !slots || !order) {
+    if (!net->buffers || !net->buffer_size || !net->buffer_offset || !net->buffer_texel ||
+        !slots || !order) {
         free(slots);
         free(order);
         return NST_ERR_NOMEM;
@@ -643,14 +661,15 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
     else
         input_last = n;
 
-    net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->width * net->height * 16,
-                                 -1, input_last);
+    net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->width * net->height,
+                                 tb, -1, input_last);
     for (int e = 0; e < n; e++) {
         NstExec *x = &net->exec[e];
-        VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * x->tiles_y * NST_WINO_POS * 16;
+        VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * x->tiles_y * NST_WINO_POS;
+        /* fp32 always: the inverse transform multiplies rounding errors */
         if (x->wino) {
-            x->buf_v = new_slot(net, slots, tiles * x->in_c4, e, e);
-            x->buf_m = new_slot(net, slots, tiles * x->out_c4, e, e);
+            x->buf_v = new_slot(net, slots, tiles * x->in_c4, 16, e, e);
+            x->buf_m = new_slot(net, slots, tiles * x->out_c4, 16, e, e);
         }
         if (x->deferred) { /* its value is its input's tensor, read later */
             x->buffer = x->input[0] < 0 ? net->input_buffer : net->exec[x->input[0]].buffer;
@@ -658,8 +677,8 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
                 slots[x->buffer].last = x->last_use;
             continue;
         }
-        x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4 * 16,
-                             e, x->last_use);
+        x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4,
+                             tb, e, x->last_use);
     }
     *arena = place_slots(net, slots, order);
     free(slots);
@@ -667,14 +686,14 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
     return NST_OK;
 }
 
-static int check_texels(NstNet *net, VkDeviceSize bytes)
+static int check_texels(NstNet *net, VkDeviceSize texels)
 {
     uint32_t limit = net->vk->props.limits.maxTexelBufferElements;
 
-    if (bytes / 16 > limit) {
+    if (texels > limit) {
         nst_log(net->vk->log, NST_LOG_ERROR, "a %dx%d frame needs a tensor of "
                 "%llu texels; the device allows %u per buffer", net->width,
-                net->height, (unsigned long long)(bytes / 16), limit);
+                net->height, (unsigned long long)texels, limit);
         return NST_ERR_LIMITS;
     }
     return NST_OK;
@@ -814,6 +833,10 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     net->width = width;
     net->height = height;
     net->cur_layer = -1;
+    /* a frame's work grows with its area: so does the time it may take
+     * on a slow device (lavapipe on two cores: about 45 s at 3840x2160) */
+    net->vk->timeout_s = NST_VK_TIMEOUT_S *
+        (unsigned)(1 + (uint64_t)width * height / (1920 * 1080));
     if ((ret = nst_frame_layout(format, width, height, &net->frame)) < 0) {
         nst_log(net->vk->log, NST_LOG_ERROR, "unsupported frame %dx%d", width, height);
         return ret;
@@ -823,14 +846,17 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     if ((ret = assign_buffers(net, &arena)) < 0)
         return ret;
     for (int b = 0; b < net->n_buffers; b++)
-        if ((ret = check_texels(net, net->buffer_size[b])) < 0)
+        if ((ret = check_texels(net, net->buffer_size[b] / net->buffer_texel[b])) < 0)
             return ret;
     if ((ret = nst_vk_buffer_create(net->vk, &net->arena, arena,
                                     NST_BUF_TENSOR | NST_BUF_ARENA | NST_BUF_COPY)) < 0)
         return ret;
     for (int b = 0; b < net->n_buffers; b++)
         if ((ret = nst_vk_buffer_view(net->vk, &net->arena, net->buffer_offset[b],
-                                      net->buffer_size[b], &net->buffers[b])) < 0)
+                                      net->buffer_size[b], net->buffer_texel[b] == 8
+                                      ? VK_FORMAT_R16G16B16A16_SFLOAT
+                                      : VK_FORMAT_R32G32B32A32_SFLOAT,
+                                      &net->buffers[b])) < 0)
             return ret;
     for (int e = 0; e < net->n_exec; e++) {
         NstExec *x = &net->exec[e];
@@ -975,8 +1001,9 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
 {
     const NstBuffer *src;
     VkDeviceSize in_bytes, out_bytes;
-    int tw, th, tc4, ret, value = -2, channels, step_end;
+    int tw, th, tc4, ret, value = -2, channels, step_end, tb;
     float *host;
+    uint16_t *half;
 
     memset(out, 0, sizeof(*out));
     if (in->c != 3)
@@ -993,8 +1020,9 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     channels = net->exec_layers[value].out_ch;
     step_end = net->exec[value].step_end;
     value_size(net, value, &tw, &th, &tc4);
-    in_bytes = (VkDeviceSize)in->w * in->h * 16;
-    out_bytes = (VkDeviceSize)tw * th * tc4 * 16;
+    tb = net->fp16 ? 8 : 16;
+    in_bytes = (VkDeviceSize)in->w * in->h * tb;
+    out_bytes = (VkDeviceSize)tw * th * tc4 * tb;
     if (!net->io.buffer) {
         VkDeviceSize size = 0; /* the largest buffer holds any value */
         for (int b = 0; b < net->n_buffers; b++)
@@ -1004,10 +1032,16 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
             return ret;
     }
     host = net->io.mapped;
+    half = net->io.mapped;
     memset(host, 0, in_bytes);
     for (int c = 0; c < 3; c++)
-        for (int i = 0; i < in->w * in->h; i++)
-            host[4 * i + c] = in->data[(size_t)c * in->w * in->h + i];
+        for (int i = 0; i < in->w * in->h; i++) {
+            float v = in->data[(size_t)c * in->w * in->h + i];
+            if (net->fp16)
+                half[4 * i + c] = nst_half_from_float(v);
+            else
+                host[4 * i + c] = v;
+        }
 
     src = value_buffer(net, value);
     if ((ret = nst_vk_begin(net->vk)) < 0)
@@ -1026,7 +1060,9 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     if ((ret = nst_tensor_alloc(out, channels, th, tw)) < 0)
         return ret;
     for (int c = 0; c < out->c; c++)
-        for (int i = 0; i < tw * th; i++)
-            out->data[(size_t)c * tw * th + i] = host[((size_t)(c / 4) * tw * th + i) * 4 + c % 4];
+        for (int i = 0; i < tw * th; i++) {
+            size_t k = ((size_t)(c / 4) * tw * th + i) * 4 + c % 4;
+            out->data[(size_t)c * tw * th + i] = net->fp16 ? nst_half_to_float(half[k]) : host[k];
+        }
     return NST_OK;
 }

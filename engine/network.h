@@ -76,6 +76,8 @@ typedef struct NstNet {
     NstBuffer arena;
     NstBuffer *buffers;         /* the views */
     VkDeviceSize *buffer_size, *buffer_offset;
+    int *buffer_texel;          /* bytes per texel of each view: 8 or 16 */
+    int fp16;                   /* activations stored as fp16 (8-byte texels) */
     int n_buffers;
     /* factors: the a, b texels of the instance norm being applied, then
      * the gate of the statistics' smoothing (texel norm_gate, 0 unless
@@ -90,7 +92,8 @@ typedef struct NstNet {
     int net_first, net_end;        /* steps of the network proper */
 } NstNet;
 
-int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m);
+/* fp16: store activations as fp16 (Winograd's scratch stays fp32). */
+int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m, int fp16);
 void nst_net_free(NstNet *net);
 
 /* Plans for this frame size and format unless already planned. */

@@ -117,7 +117,20 @@ typedef struct NstEngineOptions {
     /* Enable VK_LAYER_KHRONOS_validation and report its messages as
      * errors through log (also set by NST_VALIDATION=1). */
     int validation;
+    /* How tensors are stored between layers (NST_PRECISION_*; arithmetic
+     * and accumulation are fp32 either way). AUTO: fp16 on a GPU that
+     * has fp16 texel buffers, fp32 on a CPU device, where converting
+     * costs more than the memory traffic it saves (lavapipe: docs/
+     * performance.md). The NST_PRECISION environment variable ("fp16",
+     * "fp32") overrides AUTO. */
+    int precision;
 } NstEngineOptions;
+
+enum {
+    NST_PRECISION_AUTO = 0,
+    NST_PRECISION_FP32 = 1,
+    NST_PRECISION_FP16 = 2,
+};
 
 /* Create an engine for a model: picks the device, uploads the weights and
  * builds and warms every pipeline. The model may be freed afterwards.
@@ -165,6 +178,9 @@ void nst_engine_reset(NstEngine *engine);
 
 /* The name of the device the engine runs on. */
 const char *nst_engine_device_name(const NstEngine *engine);
+
+/* The storage precision the engine chose: NST_PRECISION_FP32 or _FP16. */
+int nst_engine_precision(const NstEngine *engine);
 
 /* ---- measuring ---------------------------------------------------------- */
 

@@ -270,6 +270,13 @@ static int create_device(NstVk *vk)
         if (vk->queue_family < n)
             vk->timestamp_bits = fam[vk->queue_family].timestampValidBits;
     }
+    {
+        VkFormatProperties fp;
+        VkFormatFeatureFlags need = VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT |
+                                    VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT;
+        vkGetPhysicalDeviceFormatProperties(vk->phys, VK_FORMAT_R16G16B16A16_SFLOAT, &fp);
+        vk->fp16_texels = (fp.bufferFeatures & need) == need;
+    }
 
     r = vkCreateDevice(vk->phys, &info, NULL, &vk->device);
     if (r != VK_SUCCESS)
@@ -294,6 +301,7 @@ int nst_vk_create(NstVk *vk, const char *device, int validation,
 
     memset(vk, 0, sizeof(*vk));
     vk->log = log;
+    vk->timeout_s = NST_VK_TIMEOUT_S;
     if ((!device || !*device) && env && *env)
         device = env;
     if ((ret = create_instance(vk, validation)) < 0 ||
@@ -354,7 +362,7 @@ static int create_view(NstVk *vk, NstBuffer *b, VkBufferView *view)
     VkBufferViewCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = b->buffer,
-        .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+        .format = b->format ? b->format : VK_FORMAT_R32G32B32A32_SFLOAT,
         .offset = b->offset,
         .range = b->borrowed ? b->size / 16 * 16 : VK_WHOLE_SIZE,
     };
@@ -437,7 +445,7 @@ VkDeviceSize nst_vk_view_alignment(const NstVk *vk)
 }
 
 int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
-                       VkDeviceSize size, NstBuffer *b)
+                       VkDeviceSize size, VkFormat format, NstBuffer *b)
 {
     int ret;
 
@@ -448,6 +456,7 @@ int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
     b->offset = offset;
     b->size = size;
     b->borrowed = 1;
+    b->format = format;
     if ((ret = create_view(vk, b, &b->ro)) < 0 || (ret = create_view(vk, b, &b->rw)) < 0)
         nst_vk_buffer_destroy(vk, b);
     return ret;
@@ -501,10 +510,10 @@ int nst_vk_submit_wait(NstVk *vk)
     if ((r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence)) != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkQueueSubmit");
     /* Bounded wait: a lost or hung device must not hang the caller. */
-    r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, 120ull * 1000000000ull);
+    r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, vk->timeout_s * 1000000000ull);
     if (r == VK_TIMEOUT) {
         nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device did not finish a "
-                "frame within 120 s");
+                "frame within %u s", vk->timeout_s);
         return NST_ERR_DEVICE;
     }
     return nst_vk_check(vk, r, "vkWaitForFences");

@@ -9,6 +9,8 @@
 
 #include "log.h"
 
+#define NST_VK_TIMEOUT_S 120 /* for a 1920x1080 frame or less */
+
 typedef struct NstVk {
     const NstLog *log;
     VkInstance instance;
@@ -21,10 +23,14 @@ typedef struct NstVk {
     VkDevice device;
     uint32_t queue_family;
     uint32_t timestamp_bits;       /* of queue_family; 0: no timestamps */
+    int fp16_texels;               /* R16G16B16A16_SFLOAT texel buffers, both kinds */
     VkQueue queue;
     VkCommandPool cmd_pool;
     VkCommandBuffer cmd;
     VkFence fence;
+    /* nst_vk_submit_wait gives up after this long: a lost or hung device
+     * must not hang the caller (the network scales it with frame size) */
+    unsigned timeout_s;
     /* device memory held by buffers now, and the most held at once */
     VkDeviceSize allocated, peak;
 } NstVk;
@@ -38,6 +44,7 @@ typedef struct NstBuffer {
     VkDeviceSize allocated; /* bytes of memory, counted in NstVk.allocated */
     VkDeviceSize offset;    /* into buffer, for a view of another's buffer */
     int borrowed;           /* buffer and memory belong to another NstBuffer */
+    VkFormat format;        /* of the texel views: 16-byte fp32 texels, or fp16 */
     VkBufferView ro;   /* uniform texel buffer view, or null */
     VkBufferView rw;   /* storage texel buffer view, or null */
     void *mapped;      /* host pointer when host-visible, else NULL */
@@ -64,7 +71,7 @@ void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b);
  * nst_vk_view_alignment), with texel views of its own; destroying b
  * destroys those views only. */
 int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
-                       VkDeviceSize size, NstBuffer *b);
+                       VkDeviceSize size, VkFormat format, NstBuffer *b);
 VkDeviceSize nst_vk_view_alignment(const NstVk *vk);
 
 /* Begin recording into the engine's one command buffer. */

@@ -5,7 +5,12 @@
  */
 layout(set = 0, binding = 0) uniform samplerBuffer src0;
 layout(set = 0, binding = 1) uniform samplerBuffer src1;
+/* the build compiles every shader for either format of the tensor written */
+#ifdef NST_DST_FP16
+layout(set = 0, binding = 2, rgba16f) uniform writeonly imageBuffer dst;
+#else
 layout(set = 0, binding = 2, rgba32f) uniform writeonly imageBuffer dst;
+#endif
 
 int texel_index(int c4, int y, int x, int h, int w)
 {

@@ -42,11 +42,26 @@ static int ref_upto(const NstModel *m, const NstTensor *in, int upto, NstTensor 
     return ret;
 }
 
-/* Builds the model, runs it to layer `probe` on both sides, compares. */
+/* Builds the model, runs it to layer `probe` on both sides, compares:
+ * with fp32 tensors to 1e-4 of the largest value, and again with fp16
+ * tensors (the shaders' .f16 variants) to 1e-2. */
+static void run_case_at(const char *name, const uint8_t *bytes, size_t size, int probe,
+                        int w, int h, int precision);
 static void run_case(const char *name, ModelBuilder *b, int probe, int w, int h)
 {
     uint8_t *bytes;
     size_t size = mb_finish(b, &bytes);
+    char name16[256];
+
+    snprintf(name16, sizeof(name16), "%s, fp16 tensors", name);
+    run_case_at(name, bytes, size, probe, w, h, NST_PRECISION_FP32);
+    run_case_at(name16, bytes, size, probe, w, h, NST_PRECISION_FP16);
+    free(bytes);
+}
+
+static void run_case_at(const char *name, const uint8_t *bytes, size_t size, int probe,
+                        int w, int h, int precision)
+{
     NstModel *m = NULL;
     NstEngine *e = NULL;
     NstTensor in = { 0 }, gpu = { 0 }, ref = { 0 };
@@ -54,12 +69,13 @@ static void run_case(const char *name, ModelBuilder *b, int probe, int w, int h)
     int ret;
 
     ret = nst_model_load_memory(bytes, size, &m, err, sizeof(err));
-    free(bytes);
     if (ret < 0) {
         check(0, name, "model rejected: %s", err);
         return;
     }
-    if ((ret = nst_engine_create(m, NULL, &e)) < 0) {
+    NstEngineOptions opt = { .precision = precision };
+    double tolerance = precision == NST_PRECISION_FP16 ? 1e-2 : 1e-4;
+    if ((ret = nst_engine_create(m, &opt, &e)) < 0) {
         check(0, name, "engine: %s", nst_strerror(ret));
         goto end;
     }
@@ -89,7 +105,7 @@ static void run_case(const char *name, ModelBuilder *b, int probe, int w, int h)
         max_ref = fmax(max_ref, fabs(ref.data[i]));
     }
     unsigned messages = nst_engine_validation_messages(e);
-    check(max_diff <= 1e-4 * (1.0 + max_ref) && !messages, name,
+    check(max_diff <= tolerance * (1.0 + max_ref) && !messages, name,
           "max |gpu - ref| = %g at %zu (gpu %g, ref %g), max |ref| = %g; "
           "%u validation messages", max_diff, worst, gpu.data[worst], ref.data[worst],
           max_ref, messages);

@@ -1,13 +1,15 @@
 /*
  * nst-bench: time the engine on frames of given sizes.
  *
- *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-p] [-d DEVICE]
+ *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-p] [-f fp16|fp32]
+ *             [-d DEVICE]
  *
  * Prints one row per size: median milliseconds per frame after one warm-up
  * frame, the effective GFLOP/s from the model's MAC count per pixel, and
  * the device memory the engine holds for that size against the largest
  * activation of the network. -p adds, per size, where one frame's device
- * time goes, layer by layer, from Vulkan timestamp queries.
+ * time goes, layer by layer, from Vulkan timestamp queries. -f forces the
+ * tensors' storage precision (default: the engine's choice for the device).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +151,11 @@ int main(int argc, char **argv)
             frames = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-p"))
             profile = 1;
+        else if (!strcmp(argv[i], "-f") && i + 1 < argc) {
+            const char *v = argv[++i];
+            opt.precision = !strcmp(v, "fp16") ? NST_PRECISION_FP16 :
+                            !strcmp(v, "fp32") ? NST_PRECISION_FP32 : -1;
+        }
         else if (!strcmp(argv[i], "-t") && i + 1 < argc)
             temporal = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
@@ -164,12 +171,12 @@ int main(int argc, char **argv)
         } else if (!model_path)
             model_path = argv[i];
         else {
-            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-d DEVICE]\n");
+            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-f fp16|fp32] [-d DEVICE]\n");
             return 2;
         }
     }
-    if (!model_path || frames < 1 || !mechanisms) {
-        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-d DEVICE]\n");
+    if (!model_path || frames < 1 || !mechanisms || opt.precision < 0) {
+        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-f fp16|fp32] [-d DEVICE]\n");
         return 2;
     }
     if (!n_sizes) {
@@ -188,8 +195,9 @@ int main(int argc, char **argv)
         nst_model_free(&m);
         return 1;
     }
-    printf("device: %s; engine created (pipelines warmed) in %.0f ms\n",
-           nst_engine_device_name(e), now_ms() - t0);
+    printf("device: %s; %s tensors; engine created (pipelines warmed) in %.0f ms\n",
+           nst_engine_device_name(e),
+           nst_engine_precision(e) == NST_PRECISION_FP16 ? "fp16" : "fp32", now_ms() - t0);
     /* The smoothing's cost: a second engine smooths, frames alternate
      * between the two so that both see the same machine load, and the
      * difference of the medians is reported. */
