@@ -37,6 +37,8 @@ fi
 "$B/ffmpeg" -hide_banner -nostdin -v error -y -f rawvideo -pix_fmt rgb24 -s ${W}x$H \
 	-i "$T/in.rgb" -vf "nst=$MODEL:temporal=0" -f rawvideo -pix_fmt rgb24 "$T/nst.rgb" \
 	2>"$T/ffmpeg.err" || { fail setup "ffmpeg: $(tail -n 1 "$T/ffmpeg.err")"; exit 1; }
+# at -v error anything ffmpeg says is an error (a validation-layer message too)
+[ -s "$T/ffmpeg.err" ] && { fail setup "ffmpeg: $(head -n 1 "$T/ffmpeg.err")"; exit 1; }
 
 if ! "$NPY" tests/onnx_eval.py "$T/udnie.onnx" $W $H "$T/in.rgb" "$T/onnx.rgb" \
 		>"$T/eval.out" 2>"$T/eval.err"; then

@@ -3,12 +3,15 @@
 # filter (temporal=0, the bare network's work), null output; frames per
 # second from wall time without ffmpeg's startup and the engine's creation:
 # N frames, then 2N frames, and the difference of the two is N frames of
-# steady state.
+# steady state. The bare network (nst-bench, 640x360, median of 3) is timed
+# just before and just after, so that the ratio of the two compares runs
+# that saw the same machine (it is shared, and its load moves).
 #
-#   tools/bench-ffmpeg.sh MODEL.bin [N]        (N: 3 by default)
+#   tools/bench-ffmpeg.sh MODEL.bin [N]        (N: 4 by default)
 #
 # stdout, one line, for tools/bench.sh:
-#   ffmpeg N T_N T_2N MS_PER_FRAME FPS CODEC   times in ms
+#   ffmpeg N T_N T_2N MS_PER_FRAME FPS CODEC NET_BEFORE NET_AFTER
+#                                  times in ms; NET_*: nst-bench's median
 #   skip REASON
 # The 640x360 clip is made once, in $B/bench/, from the first clip found in
 # $NST_SHARED/media/clips, so that scaling is not timed.
@@ -20,7 +23,7 @@ cd "$top" || exit 1
 B=${NST_BUILD:-build}
 S=${NST_SHARED:-../shared}
 model=$1
-n=${2:-3}
+n=${2:-4}
 ff=$B/ffmpeg
 w=640 h=360
 clip=$B/bench/clip-${w}x$h.mkv
@@ -58,10 +61,17 @@ run() {
 		return 1
 	echo $((($(date +%s%N) - t0) / 1000000))
 }
+# net: the bare network's median ms at 640x360 ("?" where nst-bench fails)
+net() {
+	"$B/nst-bench" "$model" ${w}x$h -n 3 2>/dev/null |
+		awk -F'|' '$2 ~ /^ *'$w'x'$h' *$/ { gsub(/ /, "", $3); v = $3 } END { print v == "" ? "?" : v }'
+}
+n0=$(net)
 t1=$(run "$n") && t2=$(run $((2 * n))) ||
 	skip "ffmpeg failed: $(tail -n 1 "$B/bench/ffmpeg.log")"
-awk -v n="$n" -v t1="$t1" -v t2="$t2" -v c="$codec" 'BEGIN {
+n1=$(net)
+awk -v n="$n" -v t1="$t1" -v t2="$t2" -v c="$codec" -v n0="$n0" -v n1="$n1" 'BEGIN {
 	ms = (t2 - t1) / n
 	if (ms <= 0) { print "skip the 2N-frame run was not slower than the N-frame run"; exit }
-	printf "ffmpeg %d %d %d %.1f %.3f %s\n", n, t1, t2, ms, 1000 / ms, c
+	printf "ffmpeg %d %d %d %.1f %.3f %s %s %s\n", n, t1, t2, ms, 1000 / ms, c, n0, n1
 }'

@@ -11,7 +11,7 @@
 set terminal pngcairo size 900,600 font "sans,11"
 set output dir."/bench.png"
 set title "udnie style network: time per frame (lower is better)"
-set xlabel "frame size, megapixels (log scale)"
+set xlabel "frame size, megapixels (log scale)" offset 0,-0.6
 set ylabel "ms per frame (log scale)"
 set logscale xy
 set grid xtics ytics mxtics mytics lc rgb "#dddddd"
