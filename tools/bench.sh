@@ -55,7 +55,7 @@ for set in small big; do
 done
 # rows "| WxH | ms | GFLOP/s | ..." -> "WxH ms gflops"; columns by position
 # because nst-bench may grow more
-awk -F'|' '$2 ~ /^ *[0-9]+x[0-9]+ *$/ { gsub(/ /, ""); print $2, $3, $4 }' \
+awk -F'|' '$2 ~ /^ *[0-9]+x[0-9]+ *$/ { gsub(/ /, ""); print $2, $3, $4, $5, $6 }' \
 	"$out/nst.txt" >"$out/nst.dat"
 device=$(sed -n 's/^device: \([^;]*\).*/\1/p' "$out/nst.txt" | head -n 1)
 for s in $sizes; do # a size nst-bench did not time fails the bench
@@ -84,6 +84,18 @@ if [ "${NST_BENCH_TEMPORAL:-1}" != 0 ]; then
 	temporal=$("$B/nst-bench" "$model" 640x360 -n 5 -t 0.5 | grep '^|') || status=1
 fi
 
+# ---- where a frame's device time goes, and the storage precision -------------------
+echo "== per-layer device time at 640x360 (timestamp queries)" >&2
+"$B/nst-bench" "$model" 640x360 -n 1 -p >"$out/layers.txt" 2>&1 || status=1
+echo "== fp32 against fp16 tensors at 640x360, runs alternating" >&2
+: >"$out/precision.txt"
+for round in 1 2; do
+	for p in fp32 fp16; do
+		"$B/nst-bench" "$model" 640x360 -n 3 -f "$p" |
+			awk -F'|' -v p="$p" '$2 ~ /x/ { gsub(/ /, ""); print p, $3, $5 }' >>"$out/precision.txt"
+	done
+done
+
 # ---- the report --------------------------------------------------------------------
 {
 	echo "## make bench: udnie (126,144 MAC per pixel)"
@@ -101,15 +113,16 @@ fi
 			"(3 after 1 above 640x360)."
 	fi
 	echo
-	echo "| size | megapixels | nst ms per frame | nst GFLOP/s | ONNX Runtime ms per frame | nst / ONNX Runtime |"
-	echo "|---|---|---|---|---|---|"
+	echo "| size | megapixels | nst ms per frame | nst GFLOP/s | device MiB (x largest activation) | ONNX Runtime ms per frame | nst / ONNX Runtime |"
+	echo "|---|---|---|---|---|---|---|"
 	for s in $sizes; do
 		awk -v s="$s" -v f1="$out/nst.dat" -v f2="$out/ort.txt" 'BEGIN {
 			split(s, d, "x")
-			while ((getline l < f1) > 0) { split(l, a, " "); if (a[1] == s) { ms = a[2]; gf = a[3] } }
+			while ((getline l < f1) > 0) { split(l, a, " "); if (a[1] == s) { ms = a[2]; gf = a[3]; mem = a[4]; x = a[5] } }
 			while ((getline l < f2) > 0) { split(l, a, " "); if (a[1] == "time" && a[2] == s) ort = a[3] }
-			printf "| %s | %.2f | %s | %s | %s | %s |\n", s, d[1] * d[2] / 1e6,
+			printf "| %s | %.2f | %s | %s | %s | %s | %s |\n", s, d[1] * d[2] / 1e6,
 				ms == "" ? "failed" : sprintf("%.0f", ms), gf == "" ? "-" : gf,
+				mem == "" ? "-" : sprintf("%.0f (%.2fx)", mem, x),
 				ort == "" ? "-" : sprintf("%.0f", ort),
 				(ms == "" || ort == "") ? "-" : sprintf("%.1fx", ms / ort)
 		}'
@@ -141,6 +154,16 @@ fi
 	if [ -n "$ff_line" ] && [ "$B/ffmpeg" -ot "$B/libnst.a" ]; then
 		echo "(Warning: $B/ffmpeg is older than $B/libnst.a, so the ratio may compare two versions of the engine: make ffmpeg.)"
 	fi
+	if [ -s "$out/precision.txt" ]; then
+		echo
+		awk '{ n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2; mem[$1] = $3 }
+			END { printf "Tensor storage at 640x360 (best of %d alternating runs): fp32 %.0f ms, %.0f MiB;" \
+				" fp16 %.0f ms, %.0f MiB (fp16 / fp32: %.2f).\n", n["fp32"], best["fp32"], mem["fp32"],
+				best["fp16"], mem["fp16"], best["fp16"] / best["fp32"] }' "$out/precision.txt"
+	fi
+	echo
+	echo "Where one 640x360 frame's device time goes (Vulkan timestamp queries):"
+	sed -n '/one frame on the device/,$p' "$out/layers.txt"
 	if [ -n "$temporal" ]; then
 		echo
 		echo "The filter's default temporal smoothing (temporal=0.5) at 640x360, frames alternating with the per-frame path:"
