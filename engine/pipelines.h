@@ -50,6 +50,14 @@ typedef struct NstPipelines {
     int n, cap;
 } NstPipelines;
 
+/* One dispatch: a pipeline, its descriptor set, constants and groups. */
+typedef struct NstStep {
+    int pipeline;
+    VkDescriptorSet set;
+    uint32_t push[NST_PUSH_WORDS];
+    uint32_t groups[3];
+} NstStep;
+
 int  nst_pipelines_init(NstPipelines *p, NstVk *vk);
 void nst_pipelines_free(NstPipelines *p);
 

@@ -1,0 +1,42 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+/*
+ * The guided filter applied at the frame's size: the averaged coefficients
+ * (src1, three planes lw x lh, see guided_coef.comp) interpolated
+ * bilinearly at this pixel's position in the network's grid, applied to
+ * the full-resolution input colour (src0, the frame's input tensor, in
+ * network units mapped to 0..1 by g_mul, g_add): out = A I + b, in pixel
+ * values and the network's channel order, for the output steps to read
+ * with an identity transform. Edges and detail finer than the network's
+ * grid come from I.
+ */
+#include "common.glsl"
+
+layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+
+layout(push_constant) uniform Push {
+    int w, h, lw, lh;
+    float g_mul, g_add, out_min, out_max;
+} pc;
+
+void main()
+{
+    int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
+    if (x >= pc.w || y >= pc.h)
+        return;
+    /* pixel centres: frame x + 0.5 lies at network x' + 0.5 = (x + 0.5) lw / w */
+    vec2 u = (vec2(x, y) + 0.5) * (vec2(pc.lw, pc.lh) / vec2(pc.w, pc.h)) - 0.5;
+    u = clamp(u, vec2(0.0), vec2(pc.lw - 1, pc.lh - 1));
+    ivec2 a = ivec2(u), b = min(a + 1, ivec2(pc.lw - 1, pc.lh - 1));
+    vec2 t = u - vec2(a);
+    vec3 g = texelFetch(src0, y * pc.w + x).rgb * pc.g_mul + pc.g_add, q;
+    for (int c = 0; c < 3; c++) {
+        vec4 k00 = texelFetch(src1, texel_index(c, a.y, a.x, pc.lh, pc.lw));
+        vec4 k10 = texelFetch(src1, texel_index(c, a.y, b.x, pc.lh, pc.lw));
+        vec4 k01 = texelFetch(src1, texel_index(c, b.y, a.x, pc.lh, pc.lw));
+        vec4 k11 = texelFetch(src1, texel_index(c, b.y, b.x, pc.lh, pc.lw));
+        vec4 k = mix(mix(k00, k10, t.x), mix(k01, k11, t.x), t.y);
+        q[c] = dot(k.xyz, g) + k.w;
+    }
+    imageStore(dst, y * pc.w + x, vec4(clamp(q, pc.out_min, pc.out_max), 0.0));
+}
