@@ -133,9 +133,9 @@ int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
 /* The size the network runs at, so that a weak device keeps up: the
  * frame's input is reduced to width x height by area averaging, the
  * network runs at that size, and its output is brought back to the
- * frame's size by a guided filter that takes edges and fine detail from
- * the full-resolution input (engine/resize.h). Costs the network's time at
- * that size plus a few passes over the frame. 0 x 0, the default, runs the
+ * frame's size by a guided upsampling, which adds the edges and fine
+ * detail of the full-resolution input to it (engine/resize.h). Costs the
+ * network's time at that size plus a few passes over the frame. 0 x 0, the default, runs the
  * network at the frame's size. Sizes are 1..32768 in both dimensions, as
  * frames. A size larger than the frame in a dimension is clamped to the
  * frame's there, with a warning, so that one setting serves frames of any

@@ -61,7 +61,8 @@ static void inverse3(const double m[3][3], double inv[3][3])
             inv[i][j] /= det;
 }
 
-/* coef (12 x h x w): plane 4c + i = A[c][i] (i < 3), plane 4c + 3 = b[c] */
+/* The colour model of each pixel: coef (9 x h x w), plane 3c + i = A[c][i]
+ * of the fit p ~ A g + b over the window of radius r. */
 static void fit(const NstTensor *g, const NstTensor *p, int r, float eps, NstTensor *coef)
 {
     for (int y = 0; y < g->h; y++)
@@ -92,17 +93,13 @@ static void fit(const NstTensor *g, const NstTensor *p, int r, float eps, NstTen
                     ip[a][b] = ip[a][b] / n - mp[a] * mi[b]; /* cov(p[a], g[b]) */
                 }
             inverse3(cov, inv);
-            for (int c = 0; c < 3; c++) {
-                double b = mp[c];
+            for (int c = 0; c < 3; c++)
                 for (int i = 0; i < 3; i++) {
                     double a = 0;
                     for (int k = 0; k < 3; k++)
                         a += ip[c][k] * inv[k][i];
-                    *at(coef, 4 * c + i, y, x) = (float)a;
-                    b -= a * mi[i];
+                    *at(coef, 3 * c + i, y, x) = (float)a;
                 }
-                *at(coef, 4 * c + 3, y, x) = (float)b;
-            }
         }
 }
 
@@ -145,32 +142,47 @@ int nst_ref_guided_upsample(const NstTensor *guide, const NstTensor *guide_lo,
                             const NstTensor *styled, int r, int mean_r, float eps,
                             float lo, float hi, NstTensor *out)
 {
-    NstTensor coef = { 0 }, mean = { 0 };
+    NstTensor coef = { 0 }, mean = { 0 }, model = { 0 };
     int w = guide_lo->w, h = guide_lo->h, ret;
 
     if (guide->c != 3 || guide_lo->c != 3 || styled->c != 3 || styled->w != w ||
         styled->h != h || w > guide->w || h > guide->h)
         return NST_ERR_INVALID;
-    if ((ret = nst_tensor_alloc(&coef, 12, h, w)) < 0 ||
-        (ret = nst_tensor_alloc(&mean, 12, h, w)) < 0 ||
+    if ((ret = nst_tensor_alloc(&coef, 9, h, w)) < 0 ||
+        (ret = nst_tensor_alloc(&mean, 9, h, w)) < 0 ||
+        (ret = nst_tensor_alloc(&model, 12, h, w)) < 0 ||
         (ret = nst_tensor_alloc(out, 3, guide->h, guide->w)) < 0)
         goto end;
     fit(guide_lo, styled, r, eps, &coef);
     box_mean(&coef, mean_r, &mean);
+    /* model: plane 4c + i = A'[c][i], plane 4c + 3 = b'[c] = p[c] - A'[c] . g,
+     * the averaged model moved to pass through this pixel's own output */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                double b = *at(styled, c, y, x);
+                for (int i = 0; i < 3; i++) {
+                    float a = *at(&mean, 3 * c + i, y, x);
+                    *at(&model, 4 * c + i, y, x) = a;
+                    b -= (double)a * *at(guide_lo, i, y, x);
+                }
+                *at(&model, 4 * c + 3, y, x) = (float)b;
+            }
     for (int y = 0; y < guide->h; y++)
         for (int x = 0; x < guide->w; x++) {
             /* pixel centres, as downscale maps them */
             double ux = (x + 0.5) * w / guide->w - 0.5, uy = (y + 0.5) * h / guide->h - 0.5;
             for (int c = 0; c < 3; c++) {
-                double q = lerp2(&mean, 4 * c + 3, ux, uy);
+                double q = lerp2(&model, 4 * c + 3, ux, uy);
                 for (int i = 0; i < 3; i++)
-                    q += lerp2(&mean, 4 * c + i, ux, uy) * *at(guide, i, y, x);
+                    q += lerp2(&model, 4 * c + i, ux, uy) * *at(guide, i, y, x);
                 *at(out, c, y, x) = (float)fmin(fmax(q, lo), hi);
             }
         }
 end:
     nst_tensor_free(&coef);
     nst_tensor_free(&mean);
+    nst_tensor_free(&model);
     return ret;
 }
 

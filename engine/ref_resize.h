@@ -16,8 +16,9 @@ int nst_ref_downscale(const NstTensor *in, int w, int h, NstTensor *out);
 /* The guided upsampling: guide (3 x H x W) and guide_lo (3 x h x w, its
  * downscaling) in colours 0..1, styled (3 x h x w, pixel values) -> out
  * (3 x H x W): per window of radius r the affine fit styled ~ A guide_lo +
- * b, regularised by eps; A and b averaged over windows of radius mean_r,
- * interpolated bilinearly to H x W, applied to guide, clamped to lo..hi. */
+ * b, regularised by eps; A averaged over windows of radius mean_r (A'),
+ * b' = styled - A' guide_lo at each pixel; A' and b' interpolated
+ * bilinearly to H x W, applied to guide, clamped to lo..hi. */
 int nst_ref_guided_upsample(const NstTensor *guide, const NstTensor *guide_lo,
                             const NstTensor *styled, int r, int mean_r, float eps,
                             float lo, float hi, NstTensor *out);

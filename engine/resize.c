@@ -7,7 +7,7 @@
 int nst_resize_init(NstResize *r, NstPipelines *p)
 {
     static const char *const names[4] = {
-        "downscale", "guided_coef", "box_mean", "guided_apply",
+        "downscale", "guided_coef", "guided_mean", "guided_apply",
     };
     const int32_t radius[4] = { 0, NST_GUIDED_RADIUS, NST_GUIDED_MEAN_RADIUS, 0 };
 
@@ -66,20 +66,20 @@ int nst_resize_plan(NstResize *r, NstNet *net)
     const NstBuffer *full = &net->buffers[net->frame_buffer];
     const NstBuffer *small = &net->buffers[net->input_buffer];
     const NstBuffer *styled = &net->buffers[fv < 0 ? net->input_buffer : net->exec[fv].buffer];
-    VkDeviceSize coef = (VkDeviceSize)lw * lh * 3 * 16, frame = (VkDeviceSize)w * h * 16;
+    VkDeviceSize plane = (VkDeviceSize)lw * lh * 16, frame = (VkDeviceSize)w * h * 16;
     uint32_t limit = net->vk->props.limits.maxTexelBufferElements;
     /* network units back to colours in 0..1, whatever the model's range */
     float g_mul = 1.0f / (net->input_max - net->input_min), g_add = -net->input_min * g_mul;
     int ret;
 
-    if (coef / 16 > limit || frame / 16 > limit) {
+    if (4 * plane / 16 > limit || frame / 16 > limit) {
         nst_log(net->vk->log, NST_LOG_ERROR, "upsampling from %dx%d to %dx%d needs "
                 "%llu texels; the device allows %u per buffer", lw, lh, w, h,
-                (unsigned long long)((coef > frame ? coef : frame) / 16), limit);
+                (unsigned long long)((4 * plane > frame ? 4 * plane : frame) / 16), limit);
         return NST_ERR_LIMITS;
     }
-    if ((ret = nst_vk_buffer_create(net->vk, &r->coef, coef, NST_BUF_TENSOR)) < 0 ||
-        (ret = nst_vk_buffer_create(net->vk, &r->mean, coef, NST_BUF_TENSOR)) < 0 ||
+    if ((ret = nst_vk_buffer_create(net->vk, &r->coef, 4 * plane, NST_BUF_TENSOR)) < 0 ||
+        (ret = nst_vk_buffer_create(net->vk, &r->mean, 3 * plane, NST_BUF_TENSOR)) < 0 ||
         (ret = nst_vk_buffer_create(net->vk, &r->out, frame, NST_BUF_TENSOR)) < 0)
         return ret;
 
@@ -93,7 +93,7 @@ int nst_resize_plan(NstResize *r, NstNet *net)
         { lw, lh, tw, o->out_tanh },
         { NST_GUIDED_EPS, g_mul, g_add, o->out_mul, o->out_add, o->out_min, o->out_max },
     };
-    int32_t avg[3] = { lw, lh, 3 };
+    int32_t avg[2] = { lw, lh };
     struct { int32_t i[4]; float f[4]; } apply = {
         { w, h, lw, lh }, { g_mul, g_add, o->out_min, o->out_max },
     };
@@ -103,7 +103,7 @@ int nst_resize_plan(NstResize *r, NstNet *net)
     NstBinds b_apply = { full, &r->mean, &r->out, NULL, NULL };
     if ((ret = make_step(net, &r->down, r->pipe[0], b_down, down, sizeof(down), lw, lh, 1)) < 0 ||
         (ret = make_step(net, &r->fit, r->pipe[1], b_fit, &fit, sizeof(fit), lw, lh, 1)) < 0 ||
-        (ret = make_step(net, &r->avg, r->pipe[2], b_avg, avg, sizeof(avg), lw, lh, 3)) < 0 ||
+        (ret = make_step(net, &r->avg, r->pipe[2], b_avg, avg, sizeof(avg), lw, lh, 1)) < 0 ||
         (ret = make_step(net, &r->apply, r->pipe[3], b_apply, &apply, sizeof(apply), w, h, 1)) < 0)
         return ret;
     return NST_OK;

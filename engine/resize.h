@@ -2,24 +2,39 @@
  * The network below the frame's size (issue #4), so that a weak device can
  * keep up: the frame's input tensor is reduced to the network's size by
  * area averaging (shaders/downscale.comp), the network runs there, and its
- * output is brought back to the frame's size by a guided filter (He, Sun
- * and Tang, "Guided Image Filtering", colour guide, in the "fast guided
- * filter" arrangement): fitted at the network's size on the pair (network
- * input, network output) as a local affine map of colours
- * (guided_coef.comp), the coefficients averaged (box_mean.comp), then
- * interpolated to the frame's size and applied to the full-resolution
- * input (guided_apply.comp), so that edges and fine detail follow the
- * frame instead of the network's coarser grid. All of it runs in the
- * frame's command buffer, between the frame's conversion and the network,
- * and between the network and the output steps.
+ * output is brought back to the frame's size by a guided upsampling, in
+ * three passes:
  *
- * Why a guided filter rather than joint bilateral upsampling: on 15
- * photo-and-style pairs, 640x360 frames and a 320x180 network, it came
- * closer to the full-size network's output (+0.8 dB over bilinear on
- * average, never worse; joint bilateral +0.4 dB), and at the frame's size
- * it costs one bilinear fetch of coefficients and a 3x3 product per pixel,
- * where joint bilateral upsampling weighs a window of network pixels
- * (docs/size.md).
+ *   guided_coef.comp  at the network's size, the colour model of the
+ *                     guided filter (He, Sun and Tang, "Guided Image
+ *                     Filtering", colour guide): over the window around
+ *                     each pixel, the output as an affine function of the
+ *                     input colour, p ~ A I + b;
+ *   guided_mean.comp  A averaged over the windows around each pixel, as
+ *                     the guided filter does, and b set so that the model
+ *                     passes through the pixel's own output: b = p - A I;
+ *   guided_apply.comp at the frame's size, A and b interpolated bilinearly
+ *                     and applied to the full-resolution input colour.
+ *
+ * So each frame pixel is the bilinear blend, over the four nearest network
+ * pixels k, of p_k + A_k (I - I_k): the network's output as bilinear
+ * upsampling gives it, plus the frame's detail that the network's grid
+ * lacks, I - I_k, turned into the output's local colours by A.
+ *
+ * Why not the guided filter itself (out = A I + b, b averaged too): it
+ * replaces the output by its colour model of the input, and what the
+ * input's colours do not explain is the network's brush strokes, which it
+ * smooths away. That comes closer to the full-size output by PSNR (+0.7
+ * dB over bilinear on six photo-and-style pairs; strokes at half size are
+ * not where the full-size ones are, and a stroke in the wrong place costs
+ * more than none) but keeps less texture than bilinear (36% of the
+ * full-size output's, bilinear 44%); this keeps bilinear's PSNR and adds
+ * detail (49%). Joint bilateral upsampling (Kopf et al. 2007) averages
+ * network pixels: no detail either (33%), and a window of them per frame
+ * pixel. docs/size.md has the measurements.
+ *
+ * All of it runs in the frame's command buffer, between the frame's
+ * conversion and the network, and between the network and the output.
  */
 #ifndef NST_RESIZE_H
 #define NST_RESIZE_H
@@ -28,9 +43,10 @@
 #include "pipelines.h"
 #include "vk.h"
 
-/* Chosen on the measurements above (docs/size.md). */
-#define NST_GUIDED_RADIUS      4     /* fitting window radius, network pixels */
-#define NST_GUIDED_MEAN_RADIUS 2     /* averaging of the coefficients */
+/* Larger windows and other regularisations measured the same (within
+ * 0.05 dB and 3% of texture, docs/size.md): the cheapest. */
+#define NST_GUIDED_RADIUS      2     /* fitting window radius, network pixels */
+#define NST_GUIDED_MEAN_RADIUS 1     /* averaging of the colour models */
 #define NST_GUIDED_EPS         1e-3f /* regularisation of A, colours in 0..1 */
 
 typedef struct NstResize {
@@ -39,12 +55,13 @@ typedef struct NstResize {
     int req_w, req_h;
     float req_scale;
     int req_new;            /* set with a request: say once if it is clamped */
-    int pipe[4];            /* downscale, guided_coef, box_mean, guided_apply */
+    int pipe[4];            /* downscale, guided_coef, guided_mean, guided_apply */
 
     /* per plan of the network */
     int active;             /* the network runs below the frame's size */
     NstLayer identity;      /* the output transform left for out: a clamp */
-    NstBuffer coef, mean;   /* A | b at the network's size, 3 planes; averaged */
+    NstBuffer coef, mean;   /* colour models at the network's size, 4 planes;
+                             * averaged, 3 planes (guided_*.comp) */
     NstBuffer out;          /* the styled frame-size tensor, pixel values */
     NstStep down, fit, avg, apply;
 } NstResize;

@@ -1,14 +1,17 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /*
- * The guided filter applied at the frame's size: the averaged coefficients
- * (src1, three planes lw x lh, see guided_coef.comp) interpolated
- * bilinearly at this pixel's position in the network's grid, applied to
- * the full-resolution input colour (src0, the frame's input tensor, in
- * network units mapped to 0..1 by g_mul, g_add): out = A I + b, in pixel
- * values and the network's channel order, for the output steps to read
- * with an identity transform. Edges and detail finer than the network's
- * grid come from I.
+ * The guided upsampling at the frame's size: the colour models (src1,
+ * three planes lw x lh of (A', b'), see guided_mean.comp) interpolated
+ * bilinearly at this pixel's position in the network's grid and applied
+ * to the full-resolution input colour I (src0, the frame's input tensor,
+ * in network units mapped to 0..1 by g_mul, g_add): out = A' I + b', in
+ * pixel values and the network's channel order, for the output steps to
+ * read with an identity transform. As b' keeps each network pixel's own
+ * styled value p_k, this is the bilinear blend of the four nearest
+ * network pixels' p_k + A'_k (I - I_k): the network's output, strokes and
+ * all, plus the detail of the frame that the network's grid lacks, in the
+ * output's local colours.
  */
 #include "common.glsl"
 

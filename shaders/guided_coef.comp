@@ -1,24 +1,25 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /*
- * The guided filter's fit (He et al., "Guided Image Filtering", colour
- * guide), at the network's size: over the window of (2 R + 1)^2 pixels
- * around each pixel (clipped to the image), the styled output p is fitted
- * as an affine function of the input colour I, p ~ A I + b, by least
- * squares with A regularised by eps:
+ * The guided upsampling's colour model (He et al., "Guided Image
+ * Filtering", colour guide), at the network's size: over the window of
+ * (2 R + 1)^2 pixels around each pixel (clipped to the image), the styled
+ * output p is fitted as an affine function of the input colour I,
+ * p ~ A I + b, by least squares with A regularised by eps:
  *
- *   A = cov(p, I) (cov(I, I) + eps Id)^-1,   b = mean(p) - A mean(I)
+ *   A = cov(p, I) (cov(I, I) + eps Id)^-1
  *
  * I is the network's input in 0..1 (src0, mapped back by g_mul, g_add),
  * p the network's output after the model's output transform, in pixel
- * values (src1, a tensor t_w wide). Output: three texel planes, plane c
- * = (A[c][0], A[c][1], A[c][2], b[c]), in the network's channel order.
- * Sums are taken relative to the centre pixel, which keeps the variances
+ * values (src1, a tensor t_w wide). Output, four texel planes: plane c
+ * = (A[c][0], A[c][1], A[c][2], p[c]) for c < 3, in the network's channel
+ * order, and plane 3 = (I, 0), both of this pixel, which guided_mean.comp
+ * needs. Sums are taken relative to this pixel, which keeps the variances
  * from cancelling in float.
  */
 #include "common.glsl"
 
-layout(constant_id = 0) const int R = 4;
+layout(constant_id = 0) const int R = 2;
 
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
@@ -63,6 +64,6 @@ void main()
     mat3 cross = spi / n - outerProduct(mi, mp); /* column c: cov(p[c], I) */
     mat3 at = inverse(cov) * cross;              /* column c: row c of A */
     for (int c = 0; c < 3; c++)
-        imageStore(dst, texel_index(c, y, x, pc.h, pc.w),
-                   vec4(at[c], p0[c] + mp[c] - dot(at[c], g0 + mi)));
+        imageStore(dst, texel_index(c, y, x, pc.h, pc.w), vec4(at[c], p0[c]));
+    imageStore(dst, texel_index(3, y, x, pc.h, pc.w), vec4(g0, 0.0));
 }
