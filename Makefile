@@ -118,10 +118,12 @@ $(B)/nst-bench: tools/nst-bench.c $(B)/libnst.a
 	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
 
 # the network at three sizes, then what the filter's default temporal
-# smoothing costs at 640x360, against the per-frame path in the same run
+# smoothing costs at 640x360, against the per-frame path in the same run,
+# then 1280x720 frames with the network at 640x360 (size=) against full size
 bench: $(B)/nst-bench $(B)/models/udnie.bin
 	$(B)/nst-bench $(B)/models/udnie.bin 256x256 640x360 1280x720
 	$(B)/nst-bench $(B)/models/udnie.bin 640x360 -n 5 -t 0.5
+	$(B)/nst-bench $(B)/models/udnie.bin 1280x720 -s 640x360
 
 # ---- demo and checks --------------------------------------------------------
 demo: all models
