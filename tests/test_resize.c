@@ -222,7 +222,7 @@ static void api_case(NstEngine *e, const NstModel *m)
     static const int bad[][2] = { { -1, 10 }, { 10, -1 }, { 0, 10 }, { 10, 0 },
                                   { 40000, 10 }, { 10, 40000 } };
     static const float bad_scale[] = { 0.0f, -0.5f, 1.5f, NAN, INFINITY };
-    TestFrame src, plain, big, tall, gpu;
+    TestFrame src, plain, big, back, gpu;
     double psnr;
     int ok = 1, diff, ret;
 
@@ -247,20 +247,22 @@ static void api_case(NstEngine *e, const NstModel *m)
     check(ret == 0 && tf_max_diff(&plain, &big) == 0,
           "a network size larger than the frame runs at the frame's size",
           "ret %d, max diff %d from the default", ret, tf_max_diff(&plain, &big));
+    tf_free(&big);
     tf_copy(&big, &src, 0, 0);
     ret = nst_engine_set_network_scale(e, 1.0f) | nst_engine_process(e, &big.f, 1.0f);
     check(ret == 0 && tf_max_diff(&plain, &big) == 0, "scale 1 is the default path",
           "ret %d, max diff %d", ret, tf_max_diff(&plain, &big));
+    tf_free(&big);
     tf_copy(&big, &src, 0, 0);
     ret = nst_engine_set_network_size(e, 11, 7) | nst_engine_process(e, &big.f, 1.0f) |
           nst_engine_set_network_size(e, 0, 0);
-    tf_copy(&tall, &src, 0, 0);
-    ret |= nst_engine_process(e, &tall.f, 1.0f);
-    check(ret == 0 && tf_max_diff(&plain, &tall) == 0 && tf_max_diff(&plain, &big) > 0,
+    tf_copy(&back, &src, 0, 0);
+    ret |= nst_engine_process(e, &back.f, 1.0f);
+    check(ret == 0 && tf_max_diff(&plain, &back) == 0 && tf_max_diff(&plain, &big) > 0,
           "0x0 returns to the frame's size", "ret %d, max diff %d", ret,
-          tf_max_diff(&plain, &tall));
+          tf_max_diff(&plain, &back));
     tf_free(&big);
-    tf_free(&tall);
+    tf_free(&back);
     /* one dimension larger than the frame: clamped there only */
     if (compare("network 11x100 on a 21x13 frame: 11x13", e, m, &src, 11, 100, 0.0f, 11, 13,
                 1.0f, &diff, &psnr, &gpu) >= 0) {
