@@ -139,6 +139,7 @@ check: all models tests
 
 clean:
 	rm -rf $(B)/obj $(B)/obj-san $(B)/shaders $(B)/tests $(B)/tests-san \
-	       $(B)/libnst.a $(B)/libnst-san.a $(B)/models $(B)/demo $(B)/check
+	       $(B)/libnst.a $(B)/libnst-san.a $(B)/models $(B)/demo $(B)/check \
+	       $(B)/size-compare
 distclean:
 	rm -rf $(B)

@@ -97,6 +97,38 @@ int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
                            e->temporal.strength > 0.0f ? &e->temporal : NULL);
 }
 
+int nst_engine_set_network_size(NstEngine *e, int width, int height)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    /* 32768: the largest frame side (engine/frame.c) */
+    if ((width || height) &&
+        (width < 1 || height < 1 || width > 32768 || height > 32768)) {
+        nst_log(&e->log, NST_LOG_ERROR, "network size %dx%d: give 1..32768 in both "
+                "dimensions, or 0x0 for the frame's size", width, height);
+        return NST_ERR_INVALID;
+    }
+    e->net.resize.req_w = width;
+    e->net.resize.req_h = height;
+    e->net.resize.req_scale = 0.0f;
+    e->net.resize.req_new = 1;
+    return NST_OK;
+}
+
+int nst_engine_set_network_scale(NstEngine *e, float scale)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    if (!(scale > 0.0f && scale <= 1.0f)) {
+        nst_log(&e->log, NST_LOG_ERROR, "network scale %g is outside (0, 1]", scale);
+        return NST_ERR_INVALID;
+    }
+    e->net.resize.req_w = e->net.resize.req_h = 0;
+    e->net.resize.req_scale = scale;
+    e->net.resize.req_new = 1;
+    return NST_OK;
+}
+
 int nst_engine_set_temporal(NstEngine *e, float temporal)
 {
     if (!e)

@@ -464,6 +464,7 @@ int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m,
                                     NST_BUF_TENSOR | NST_BUF_STORAGE)) < 0 ||
         (ret = upload_weights(net, m)) < 0 ||
         (ret = create_pipelines(net)) < 0 ||
+        (ret = nst_resize_init(&net->resize, pipes, fp16)) < 0 ||
         (ret = warm_up(net)) < 0) {
         nst_net_free(net);
         return ret;
@@ -491,6 +492,7 @@ static void free_plan(NstNet *net)
     nst_vk_buffer_destroy(net->vk, &net->factors);
     nst_vk_buffer_destroy(net->vk, &net->staging);
     nst_vk_buffer_destroy(net->vk, &net->io);
+    nst_resize_free(&net->resize, net->vk);
     free(net->buffers);
     free(net->buffer_size);
     free(net->buffer_offset);
@@ -503,7 +505,7 @@ static void free_plan(NstNet *net)
     net->buffer_texel = NULL;
     net->steps = NULL;
     net->n_buffers = net->n_steps = 0;
-    net->width = net->height = 0;
+    net->width = net->height = net->in_w = net->in_h = 0;
 }
 
 void nst_net_free(NstNet *net)
@@ -524,8 +526,8 @@ void nst_net_free(NstNet *net)
 static int value_size(const NstNet *net, int v, int *w, int *h, int *c4)
 {
     if (v < 0) {
-        *w = net->width;
-        *h = net->height;
+        *w = net->in_w;
+        *h = net->in_h;
         *c4 = 1;
     } else {
         *w = net->exec[v].out_w;
@@ -627,7 +629,9 @@ static VkDeviceSize place_slots(NstNet *net, const Slot *slots, int *order)
 }
 
 /* Gives every tensor a slot and the slots their offsets; returns the
- * arena's size in *arena. */
+ * arena's size in *arena. Below the frame's size, the frame's input tensor
+ * has a slot of its own and the network's input lives on: the guided
+ * upsampling reads both after the network. */
 static int assign_buffers(NstNet *net, VkDeviceSize *arena)
 {
     int n = net->n_exec, max = 3 * n + 1, input_last = -1, tb = net->fp16 ? 8 : 16;
@@ -661,8 +665,8 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
     else
         input_last = n;
 
-    net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->width * net->height,
-                                 tb, -1, input_last);
+    net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->in_w * net->in_h, tb,
+                                 -1, net->resize.active ? n : input_last);
     for (int e = 0; e < n; e++) {
         NstExec *x = &net->exec[e];
         VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * x->tiles_y * NST_WINO_POS;
@@ -680,6 +684,10 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
         x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4,
                              tb, e, x->last_use);
     }
+    net->frame_buffer = net->input_buffer;
+    if (net->resize.active)
+        net->frame_buffer = new_slot(net, slots, (VkDeviceSize)net->width * net->height, tb,
+                                     -1, n);
     *arena = place_slots(net, slots, order);
     free(slots);
     free(order);
@@ -706,10 +714,9 @@ static const NstBuffer *value_buffer(const NstNet *net, int v)
     return &net->buffers[v < 0 ? net->input_buffer : net->exec[v].buffer];
 }
 
-static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
-                    int n_push, uint32_t gx, uint32_t gy, uint32_t gz)
+int nst_net_step(NstNet *net, NstStep *s, int pipeline, Binds b, const uint32_t *push,
+                 int n_push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
-    NstStep *s = &net->steps[net->n_steps];
     const uint32_t *max = net->vk->props.limits.maxComputeWorkGroupCount;
     int ret;
 
@@ -729,8 +736,32 @@ static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
     s->groups[0] = gx ? gx : 1;
     s->groups[1] = gy ? gy : 1;
     s->groups[2] = gz ? gz : 1;
-    net->n_steps++;
     return NST_OK;
+}
+
+static int add_step(NstNet *net, int pipeline, Binds b, const uint32_t *push,
+                    int n_push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    int ret = nst_net_step(net, &net->steps[net->n_steps], pipeline, b, push, n_push,
+                           gx, gy, gz);
+
+    if (ret >= 0)
+        net->n_steps++;
+    return ret;
+}
+
+const NstLayer *nst_net_styled(const NstNet *net, const NstBuffer **buf, int *width)
+{
+    int h, c4;
+
+    if (net->resize.active) {
+        *buf = &net->resize.out;
+        *width = net->width;
+        return &net->resize.identity;
+    }
+    *buf = value_buffer(net, net->final_value);
+    value_size(net, net->final_value, width, &h, &c4);
+    return &net->output;
 }
 
 static int conv_pad(const NstLayer *L, int in, int out)
@@ -825,13 +856,18 @@ static int plan_exec(NstNet *net, NstExec *x)
     }
 }
 
-static int plan(NstNet *net, NstPixelFormat format, int width, int height)
+static int plan(NstNet *net, NstPixelFormat format, int width, int height,
+                int in_w, int in_h)
 {
     VkDeviceSize partials = 32, arena;
-    int max_c4 = 1, n_hist, max_steps, ret;
+    const NstBuffer *styled;
+    int max_c4 = 1, n_hist, max_steps, styled_w, ret;
 
     net->width = width;
     net->height = height;
+    net->in_w = in_w;
+    net->in_h = in_h;
+    net->resize.active = in_w != width || in_h != height;
     net->cur_layer = -1;
     /* a frame's work grows with its area: so does the time it may take
      * on a slow device (lavapipe on two cores: about 45 s at 3840x2160) */
@@ -894,11 +930,11 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     net->steps = calloc((size_t)max_steps, sizeof(*net->steps));
     if (!net->steps)
         return NST_ERR_NOMEM;
-    if ((ret = nst_net_pool(net, max_steps, &net->pool)) < 0)
+    if ((ret = nst_net_pool(net, max_steps + NST_RESIZE_STEPS, &net->pool)) < 0)
         return ret;
 
     /* frame -> input tensor; push constants are filled per frame */
-    Binds in = { NULL, NULL, &net->buffers[net->input_buffer], &net->staging, NULL };
+    Binds in = { NULL, NULL, &net->buffers[net->frame_buffer], &net->staging, NULL };
     net->pix_in_step = net->n_steps;
     if ((ret = add_step(net, net->pipe_pix_in, in, NULL, 0, nst_groups(width, 8),
                         nst_groups(height, 8), 1)) < 0)
@@ -912,7 +948,10 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     }
     net->cur_layer = -1;
     net->net_end = net->n_steps;
-    Binds out = { value_buffer(net, net->final_value), NULL, NULL, &net->staging, NULL };
+    if (net->resize.active && (ret = nst_resize_plan(&net->resize, net)) < 0)
+        return ret;
+    nst_net_styled(net, &styled, &styled_w);
+    Binds out = { styled, NULL, NULL, &net->staging, NULL };
     net->pix_out_step = net->n_steps;
     for (int p = 0; p < net->frame.n_planes; p++)
         if ((ret = add_step(net, net->pipe_pix_out, out, NULL, 0,
@@ -922,23 +961,43 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height)
     return NST_OK;
 }
 
-int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
+static int prepare(NstNet *net, NstPixelFormat format, int width, int height,
+                   int in_w, int in_h)
 {
     int ret;
 
-    if (net->width == width && net->height == height && net->frame.format == format)
-        return NST_OK;
     free_plan(net);
-    if ((ret = plan(net, format, width, height)) < 0) {
+    if ((ret = plan(net, format, width, height, in_w, in_h)) < 0) {
         free_plan(net);
         return ret;
     }
     /* what was made for the last plan (engine/temporal.c) must be remade */
     if (!++net->plan_id)
         net->plan_id = 1;
-    nst_log(net->vk->log, NST_LOG_DEBUG, "planned %dx%d: %d steps, %d buffers",
-            width, height, net->n_steps, net->n_buffers);
+    nst_log(net->vk->log, NST_LOG_DEBUG, "planned %dx%d, network at %dx%d: %d steps, "
+            "%d buffers", width, height, in_w, in_h, net->n_steps, net->n_buffers);
     return NST_OK;
+}
+
+static int planned(const NstNet *net, NstPixelFormat format, int width, int height,
+                   int in_w, int in_h)
+{
+    return net->width == width && net->height == height && net->frame.format == format &&
+           net->in_w == in_w && net->in_h == in_h;
+}
+
+int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
+{
+    NstResize *r = &net->resize;
+    int in_w, in_h, clamped = nst_resize_net_size(r, width, height, &in_w, &in_h);
+    int again = !planned(net, format, width, height, in_w, in_h);
+
+    if (clamped && (again || r->req_new))
+        nst_log(net->vk->log, NST_LOG_WARNING, "network size %dx%d is larger than the "
+                "%dx%d frame: the network runs at %dx%d", r->req_w, r->req_h, width,
+                height, in_w, in_h);
+    r->req_new = 0;
+    return again ? prepare(net, format, width, height, in_w, in_h) : NST_OK;
 }
 
 /* ---- running ---------------------------------------------------------------- */
@@ -953,14 +1012,16 @@ static void close_norm_gate(NstNet *net)
 
 int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
 {
-    int tw, th, tc4, ret;
+    const NstLayer *transform;
+    const NstBuffer *styled;
+    int tw, th, tc4, styled_w, ret;
 
     if ((ret = nst_net_prepare(net, f->format, f->width, f->height)) < 0)
         return ret;
     value_size(net, net->final_value, &tw, &th, &tc4);
-    if (tw < f->width || th < f->height) {
-        nst_log(net->vk->log, NST_LOG_ERROR, "the network turns a %dx%d frame into "
-                "%dx%d; it must not shrink it", f->width, f->height, tw, th);
+    if (tw < net->in_w || th < net->in_h) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "the network turns a %dx%d input into "
+                "%dx%d; it must not shrink it", net->in_w, net->in_h, tw, th);
         return NST_ERR_UNSUPPORTED;
     }
     if (t && (ret = nst_temporal_prepare(t, net)) < 0)
@@ -968,8 +1029,9 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     nst_frame_pack(&net->frame, f, net->staging.mapped);
     nst_frame_push_in(&net->frame, f, net->input_bgr, net->input_min, net->input_max,
                       net->steps[net->pix_in_step].push);
+    transform = nst_net_styled(net, &styled, &styled_w);
     for (int p = 0; p < net->frame.n_planes; p++)
-        nst_frame_push_out(&net->frame, f, &net->output, net->input_bgr, p, tw, strength,
+        nst_frame_push_out(&net->frame, f, transform, net->input_bgr, p, styled_w, strength,
                            net->steps[net->pix_out_step + p].push);
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
@@ -978,8 +1040,12 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     nst_net_record(net, &net->steps[net->pix_in_step]);
     if (t)
         nst_temporal_record_input(t, net);
+    if (net->resize.active)
+        nst_resize_record_down(&net->resize, net);
     for (int s = net->net_first; s < net->net_end; s++)
         nst_net_record(net, &net->steps[s]);
+    if (net->resize.active)
+        nst_resize_record_up(&net->resize, net);
     if (t)
         nst_temporal_record_output(t, net, f, strength);
     else
@@ -1008,7 +1074,9 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     memset(out, 0, sizeof(*out));
     if (in->c != 3)
         return NST_ERR_INVALID;
-    if ((ret = nst_net_prepare(net, NST_PIX_RGB24, in->w, in->h)) < 0)
+    /* the network proper at the tensor's size, whatever the resize request */
+    if (!planned(net, NST_PIX_RGB24, in->w, in->h, in->w, in->h) &&
+        (ret = prepare(net, NST_PIX_RGB24, in->w, in->h, in->w, in->h)) < 0)
         return ret;
     if (layer < 0)
         value = net->final_value;

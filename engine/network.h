@@ -11,15 +11,8 @@
 #include "model.h"
 #include "pipelines.h"
 #include "profile.h"
+#include "resize.h"
 #include "vk.h"
-
-typedef struct NstStep {
-    int pipeline;
-    VkDescriptorSet set;
-    uint32_t push[NST_PUSH_WORDS];
-    uint32_t groups[3];
-    int layer;          /* model layer it computes, -1: the frame path */
-} NstStep;
 
 /* One executed layer: a model layer, with the norm tail fused in. */
 typedef struct NstExec {
@@ -65,8 +58,11 @@ typedef struct NstNet {
     NstProfiler prof;
     int cur_layer;              /* while planning: layer of the steps added */
 
+    NstResize resize;           /* the network below the frame's size */
+
     /* per frame size and format */
-    int width, height;          /* 0 when no plan */
+    int width, height;          /* the frame's; 0 when no plan */
+    int in_w, in_h;             /* the network's input: the frame's size or less */
     unsigned plan_id;           /* changes with every plan (never 0) */
     NstFrameLayout frame;
     int input_buffer;           /* buffer of the network input tensor */
@@ -78,6 +74,8 @@ typedef struct NstNet {
     VkDeviceSize *buffer_size, *buffer_offset;
     int *buffer_texel;          /* bytes per texel of each view: 8 or 16 */
     int fp16;                   /* activations stored as fp16 (8-byte texels) */
+    int frame_buffer;           /* of the frame's input tensor: input_buffer
+                                 * unless resize.active */
     int n_buffers;
     /* factors: the a, b texels of the instance norm being applied, then
      * the gate of the statistics' smoothing (texel norm_gate, 0 unless
@@ -96,7 +94,8 @@ typedef struct NstNet {
 int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m, int fp16);
 void nst_net_free(NstNet *net);
 
-/* Plans for this frame size and format unless already planned. */
+/* Plans for this frame size and format, and the network size the resize
+ * request gives for it, unless already planned. */
 int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);
 
 /* Runs the whole frame path on f (in place); with temporal smoothing when
@@ -115,6 +114,15 @@ typedef struct NstBinds {
 int  nst_net_pool(NstNet *net, int n_sets, VkDescriptorPool *pool);
 int  nst_net_set(NstNet *net, VkDescriptorPool pool, NstBinds b, VkDescriptorSet *set);
 void nst_net_record(NstNet *net, const NstStep *s);
+/* A step of the plan's pool (sets for NST_RESIZE_STEPS more than the
+ * network's), its groups checked against the device's limits. */
+int  nst_net_step(NstNet *net, NstStep *s, int pipeline, NstBinds b,
+                  const uint32_t *push, int n_push, uint32_t gx, uint32_t gy, uint32_t gz);
+
+/* What the output steps read: the styled tensor at the frame's size (the
+ * network's output, or its upsampling), in *buf, *width texels wide; and
+ * the transform to pixel values it still needs. */
+const NstLayer *nst_net_styled(const NstNet *net, const NstBuffer **buf, int *width);
 
 /* Test entry: runs the network proper on a CHW tensor of 3 x h x w
  * (network units) up to model layer `layer` (-1: all but the output layer)

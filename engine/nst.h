@@ -143,6 +143,27 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
  * device's limits; buffers are reallocated only when the size changes. */
 int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
 
+/* The size the network runs at, so that a weak device keeps up: the
+ * frame's input is reduced to width x height by area averaging, the
+ * network runs at that size, and its output is brought back to the
+ * frame's size by a guided upsampling, which adds the edges and fine
+ * detail of the full-resolution input to it (engine/resize.h). Costs the
+ * network's time at that size plus a few passes over the frame. 0 x 0, the default, runs the
+ * network at the frame's size. Sizes are 1..32768 in both dimensions, as
+ * frames. A size larger than the frame in a dimension is clamped to the
+ * frame's there, with a warning, so that one setting serves frames of any
+ * size: the network never runs larger than the frame, and at the frame's
+ * size it is the default path, bit for bit. Applies from the next frame;
+ * a change of the size the network runs at starts the temporal smoothing
+ * afresh. */
+int nst_engine_set_network_size(NstEngine *engine, int width, int height);
+
+/* The network's size as a fraction of the frame's, 0 < scale <= 1: the
+ * network runs at round(scale * width) x round(scale * height), at least
+ * 1 x 1. Replaces a size set by nst_engine_set_network_size, which
+ * replaces a scale in turn. */
+int nst_engine_set_network_scale(NstEngine *engine, float scale);
+
 /* Temporal smoothing of the styled frames, 0..1 (default 0, off; the
  * FFmpeg filter's default is 0.5): each output is blended with the
  * previous output, warped along the motion the engine finds between the

@@ -50,6 +50,15 @@ typedef struct NstPipelines {
     int n, cap;
 } NstPipelines;
 
+/* One dispatch: a pipeline, its descriptor set, constants and groups. */
+typedef struct NstStep {
+    int pipeline;
+    VkDescriptorSet set;
+    uint32_t push[NST_PUSH_WORDS];
+    uint32_t groups[3];
+    int layer;          /* model layer it computes, -1: the frame path */
+} NstStep;
+
 int  nst_pipelines_init(NstPipelines *p, NstVk *vk);
 void nst_pipelines_free(NstPipelines *p);
 

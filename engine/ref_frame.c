@@ -88,10 +88,9 @@ int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out
     return NST_OK;
 }
 
-static void styled_rgb(const NstModel *m, const NstTensor *t, int x, int y, float rgb[3])
+static void styled_rgb(const NstModel *m, const NstLayer *o, const NstTensor *t, int x, int y,
+                       float rgb[3])
 {
-    const NstLayer *o = &m->layers[m->n_layers - 1];
-
     for (int c = 0; c < 3; c++) {
         float v = t->data[((size_t)c * t->h + y) * t->w + x];
         if (o->out_tanh)
@@ -108,15 +107,15 @@ static float yuv_of(float mat[3][4], const float rgb[3], int comp)
            mat[comp][3];
 }
 
-static float chroma_420(const NstModel *m, const NstTensor *t, const NstFrame *f,
-                        float mat[3][4], int cx, int cy, int comp)
+static float chroma_420(const NstModel *m, const NstLayer *o, const NstTensor *t,
+                        const NstFrame *f, float mat[3][4], int cx, int cy, int comp)
 {
     float s = 0.0f, n = 0.0f, rgb[3];
 
     for (int dy = 0; dy < 2; dy++)
         for (int dx = 0; dx < 2; dx++)
             if (2 * cx + dx < f->width && 2 * cy + dy < f->height) {
-                styled_rgb(m, t, 2 * cx + dx, 2 * cy + dy, rgb);
+                styled_rgb(m, o, t, 2 * cx + dx, 2 * cy + dy, rgb);
                 s += yuv_of(mat, rgb, comp);
                 n += 1.0f;
             }
@@ -129,8 +128,9 @@ static void blend(uint8_t *p, float styled, float strength)
     *p = (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
 }
 
-void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
-                             float strength)
+/* t through the output transform o, cropped, converted and blended into f */
+static void to_frame(const NstModel *m, const NstLayer *o, const NstTensor *t, NstFrame *f,
+                     float strength)
 {
     float mat[3][4], rgb[3];
     int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
@@ -138,7 +138,7 @@ void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
     nst_color_rgb_to_yuv(f->matrix, f->range, mat);
     for (int y = 0; y < f->height; y++)
         for (int x = 0; x < f->width; x++) {
-            styled_rgb(m, t, x, y, rgb);
+            styled_rgb(m, o, t, x, y, rgb);
             if (is_rgb(f->format)) {
                 uint8_t *p = px(f, 0, x, y, f->format == NST_PIX_RGB24 ? 3 : 4);
                 for (int c = 0; c < 3; c++)
@@ -156,8 +156,25 @@ void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
                 for (int c = 1; c < 3; c++) {
                     uint8_t *p = f->format == NST_PIX_NV12 ? &px(f, 1, cx, cy, 2)[c - 1]
                                                            : px(f, c, cx, cy, 1);
-                    blend(p, chroma_420(m, t, f, mat, cx, cy, c), strength);
+                    blend(p, chroma_420(m, o, t, f, mat, cx, cy, c), strength);
                 }
+}
+
+void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
+                             float strength)
+{
+    to_frame(m, &m->layers[m->n_layers - 1], t, f, strength);
+}
+
+void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
+                             float strength)
+{
+    NstLayer identity = m->layers[m->n_layers - 1];
+
+    identity.out_tanh = 0;
+    identity.out_mul = 1.0f;
+    identity.out_add = 0.0f;
+    to_frame(m, &identity, t, f, strength);
 }
 
 int nst_ref_process(const NstModel *m, NstFrame *f, float strength)

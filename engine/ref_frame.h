@@ -16,6 +16,11 @@ int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out
 void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
                              float strength);
 
+/* The same for a tensor of pixel values (the output transform applied
+ * already, but for its clamp), in the network's channel order. */
+void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
+                             float strength);
+
 /* Both, with nst_ref_forward between: what nst_engine_process does. */
 int nst_ref_process(const NstModel *m, NstFrame *f, float strength);
 

@@ -66,11 +66,12 @@ static void push_static(NstTemporal *t, const NstNet *net)
 static int plan(NstTemporal *t, NstNet *net)
 {
     VkDeviceSize tensor = (VkDeviceSize)net->width * net->height * 16;
-    const NstBuffer *input = &net->buffers[net->input_buffer];
-    const NstBuffer *styled = &net->buffers[net->final_value < 0 ? net->input_buffer
-                                            : net->exec[net->final_value].buffer];
+    const NstBuffer *input = &net->buffers[net->frame_buffer];
+    const NstBuffer *styled;
     const int *P = net->pipe_temporal;
-    int ret;
+    int styled_w, ret;
+
+    nst_net_styled(net, &styled, &styled_w);
 
     t->width = net->width;
     t->height = net->height;
@@ -168,8 +169,9 @@ void nst_temporal_record_output(NstTemporal *t, NstNet *net, const NstFrame *f,
     /* the output transform is applied by the blend: pixels pass as they are */
     NstLayer identity = { .op = NST_OP_OUTPUT, .out_mul = 1.0f, .out_add = 0.0f,
                           .out_min = 0.0f, .out_max = 255.0f };
-    const NstLayer *o = &net->output;
-    int tw = net->final_value < 0 ? net->width : net->exec[net->final_value].out_w;
+    const NstBuffer *styled;
+    int tw;
+    const NstLayer *o = nst_net_styled(net, &styled, &tw);
     int32_t head[13] = { t->width, t->height, tw, o->out_tanh, net->input_bgr,
                          t->sw, t->sh, NST_TEMPORAL_SCALE, (int32_t)t->off_l,
                          (int32_t)t->off_lp, (int32_t)t->off_f, (int32_t)t->off_stat,

@@ -27,10 +27,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <nst.h>
 
+#include "libavutil/eval.h"
 #include "libavutil/opt.h"
+#include "libavutil/parseutils.h"
 #include "libavutil/pixdesc.h"
 #include "avfilter.h"
 #include "filters.h"
@@ -48,6 +51,9 @@ typedef struct NstContext {
     float temporal;
     int smooth;        /* NST_TEMPORAL_* flags; 0: none, the per-frame path */
     char *device;
+    char *size;        /* the network's size: WxH, a scale, or none */
+    int net_w, net_h;  /* parsed from size; 0x0: the frame's size */
+    float net_scale;   /* parsed from size when a scale, else 0 */
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
     int64_t last_step; /* pts step from the one before it, 0 if none */
 
@@ -76,6 +82,8 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_NORM }, 0, 0, TFLAGS, .unit = "smooth" },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
+    { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
+      OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
     { NULL }
 };
 
@@ -111,6 +119,41 @@ static void nst_log(void *opaque, int level, const char *msg)
     av_log(opaque, av_level, "%s\n", msg);
 }
 
+/* The size option: empty (the frame's size), WxH or a size name such as
+ * hd720, or a scale of the frame's size in (0, 1]. */
+static int parse_size(AVFilterContext *ctx, const char *str, int *w, int *h, float *scale)
+{
+    char *end;
+    double v;
+
+    *w = *h = 0;
+    *scale = 0.0f;
+    if (!str || !*str || av_parse_video_size(w, h, str) >= 0)
+        return 0;
+    *w = *h = 0;
+    v = av_strtod(str, &end);
+    if (end != str && !*end && v > 0.0 && v <= 1.0) {
+        *scale = (float)v;
+        return 0;
+    }
+    av_log(ctx, AV_LOG_ERROR, "Invalid size '%s': give WxH (640x360), a size name "
+           "(hd720) or a scale of the frame's size in (0, 1] (0.5).\n", str);
+    return AVERROR(EINVAL);
+}
+
+static int apply_size(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+    int ret = s->net_scale > 0.0f
+              ? nst_engine_set_network_scale(s->engine, s->net_scale)
+              : nst_engine_set_network_size(s->engine, s->net_w, s->net_h);
+
+    if (ret < 0)
+        av_log(ctx, AV_LOG_ERROR, "Cannot run the network at size '%s': %s\n",
+               s->size, nst_strerror(ret));
+    return ret < 0 ? nst_to_averror(ret) : 0;
+}
+
 /* Loads and checks the model, so that a bad file or option fails at once.
  * The engine is created later, in config_input(): ffmpeg may initialize a
  * filter graph only to inspect it, and creating an engine (weights upload,
@@ -127,6 +170,8 @@ static av_cold int init(AVFilterContext *ctx)
                "No model given: use nst=model=STYLE.bin or nst=STYLE.bin.\n");
         return AVERROR(EINVAL);
     }
+    if ((ret = parse_size(ctx, s->size, &s->net_w, &s->net_h, &s->net_scale)) < 0)
+        return ret;
 
     ret = nst_model_load_file(s->model_path, &s->model, err, sizeof(err));
     if (ret < 0) {
@@ -177,7 +222,7 @@ static int config_input(AVFilterLink *inlink)
     av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s'\n",
            name ? name : s->model_path, nst_engine_device_name(s->engine));
     nst_model_free(&s->model);
-    return 0;
+    return apply_size(ctx);
 }
 
 static av_cold void uninit(AVFilterContext *ctx)
@@ -292,6 +337,25 @@ fail:
     return ret;
 }
 
+static int process_command(AVFilterContext *ctx, const char *cmd, const char *args,
+                           char *res, int res_len, int flags)
+{
+    NstContext *s = ctx->priv;
+    int w = 0, h = 0, ret;
+    float scale = 0.0f;
+
+    /* a size that does not parse leaves the current one in place */
+    if (!strcmp(cmd, "size") && (ret = parse_size(ctx, args, &w, &h, &scale)) < 0)
+        return ret;
+    ret = ff_filter_process_command(ctx, cmd, args, res, res_len, flags);
+    if (ret < 0 || strcmp(cmd, "size"))
+        return ret;
+    s->net_w = w;
+    s->net_h = h;
+    s->net_scale = scale;
+    return s->engine ? apply_size(ctx) : 0;
+}
+
 static const AVFilterPad nst_inputs[] = {
     {
         .name         = "default",
@@ -321,5 +385,5 @@ const AVFilter ff_vf_nst = {
     FILTER_OUTPUTS(nst_outputs),
     FILTER_PIXFMTS_ARRAY(pix_fmts),
     .flags           = AVFILTER_FLAG_SUPPORT_TIMELINE_GENERIC,
-    .process_command = ff_filter_process_command,
+    .process_command = process_command,
 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 # ffmpeg with the nst filter, end to end, on a real clip: every pixel format,
-# frame count and timestamps, strength=0, sendcmd and enable=, bad models and
-# bad options, small and odd sizes. Prints "ok - NAME" / "not ok - NAME: why".
+# frame count and timestamps, strength=0, sendcmd and enable=, the network's
+# size, bad models and bad options, small and odd sizes. Prints "ok - NAME" /
+# "not ok - NAME: why".
 #
 # Environment: NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3).
 # With NST_VALIDATION=1 (tests/run.sh sets it) libnst runs the Vulkan
@@ -197,6 +198,45 @@ for m in warp norm; do
 		ok "smooth=$m: runs"
 done
 
+# ---- (d3) the network below the frame's size ---------------------------------
+# size= keeps the frame's size and restyles it, but not as the full-size
+# network does; a size change by sendcmd takes effect at its frame.
+run size-full "size=" -i "$CLIP" -an -frames:v 3 \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0" -f rawvideo "$T/size-full.rgb" &&
+for sz in 0.5 80x60 hd720; do
+	for pix in rgb24 yuv420p; do
+		check_name="size=$sz $pix"
+		run "size-$sz-$pix" "$check_name" -i "$CLIP" -an -frames:v 3 \
+			-vf "scale=$W:$H,format=$pix,nst=$MODEL:temporal=0:size=$sz,format=rgb24" \
+			-f rawvideo "$T/size-$sz-$pix.rgb" || continue
+		got=$(size "$T/size-$sz-$pix.rgb") want=$((W * H * 3 * 3))
+		db=$(psnr "$T/size-$sz-$pix.rgb" "$T/size-full.rgb")
+		if [ "$got" -ne "$want" ]; then
+			fail "$check_name" "$got bytes of output, expected $want (3 frames of ${W}x$H)"
+		elif [ $sz = hd720 ] && [ $pix = rgb24 ] && [ "$db" != inf ]; then
+			fail "$check_name" "larger than the frame, yet $db dB from the full-size output (expected identical)"
+		elif [ $sz != hd720 ] && { [ "$db" = inf ] || awk "BEGIN { exit !($db >= 40) }"; }; then
+			fail "$check_name" "$db dB from the full-size output: the size had no effect"
+		else
+			ok "$check_name: 3 frames of ${W}x$H, $db dB from the full-size output"
+		fi
+	done
+done
+run size-cmd "sendcmd size" -i "$CLIP" -an -frames:v 5 \
+	-vf "scale=$W:$H,format=rgb24,sendcmd=c='0.25 nst size 0.5',nst=$MODEL:temporal=0" \
+	-f framemd5 "$T/size-cmd.md5" &&
+run size-cmd-full "sendcmd size" -i "$CLIP" -an -frames:v 5 \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0" -f framemd5 "$T/size-cmd-full.md5" && {
+	got=$(grep -v '^#' "$T/size-cmd.md5" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/sz.a"
+		grep -v '^#' "$T/size-cmd-full.md5" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/sz.b"
+		paste -d ' ' "$T/sz.a" "$T/sz.b" | awk '{ printf "%s", $1 == $2 ? "f" : "h" }')
+	if [ "$got" = fffhh ]; then
+		ok "sendcmd size: frames $got (f full size, h half)"
+	else
+		fail "sendcmd size" "frames $got (f full size, h half), expected fffhh"
+	fi
+}
+
 # ---- (e) bad models and bad options fail cleanly ------------------------------
 # expect_error CHECK WORDS ARGS...: ffmpeg must fail, without crashing, after
 # the nst filter said something matching WORDS (an extended regex).
@@ -255,6 +295,10 @@ bad_option "no model"         'model'          "nst"
 bad_option "temporal=2"       'range'          "nst=model=$MODEL:temporal=2"
 bad_option "smooth=bogus"     'bogus|smooth'   "nst=model=$MODEL:smooth=bogus"
 bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
+bad_option "size=2"           'size'           "nst=model=$MODEL:size=2"
+bad_option "size=abc"         'size'           "nst=model=$MODEL:size=abc"
+bad_option "size=0x10"        'size'           "nst=model=$MODEL:size=0x10"
+bad_option "size=40000x10"    'size'           "nst=model=$MODEL:size=40000x10"
 # No Vulkan driver at all: the loader finds no ICD. (A subshell, since sh
 # may keep assignments made before a function call.)
 (

@@ -1,15 +1,17 @@
 /*
  * nst-bench: time the engine on frames of given sizes.
  *
- *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-p] [-f fp16|fp32]
- *             [-d DEVICE]
+ *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-s NETSIZE] [-p]
+ *             [-f fp16|fp32] [-d DEVICE]
  *
  * Prints one row per size: median milliseconds per frame after one warm-up
  * frame, the effective GFLOP/s from the model's MAC count per pixel, and
  * the device memory the engine holds for that size against the largest
- * activation of the network. -p adds, per size, where one frame's device
- * time goes, layer by layer, from Vulkan timestamp queries. -f forces the
- * tensors' storage precision (default: the engine's choice for the device).
+ * activation of the network. -t and -s replace the memory columns: the
+ * same frames through a second engine that smooths, or runs the network at
+ * NETSIZE (WxH, or a scale such as 0.5). -p adds, per size, where one
+ * frame's device time goes, layer by layer, from Vulkan timestamp queries.
+ * -f forces the tensors' storage precision (default: the engine's choice).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,11 +134,15 @@ end:
     return ret;
 }
 
+#define USAGE "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL " \
+              "[-m warp|norm|all]] [-s WxH|SCALE] [-p] [-f fp16|fp32] [-d DEVICE]\n"
+
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *device = NULL;
-    int sizes[16][2], n_sizes = 0, frames = 3;
-    float temporal = 0.0f;
+    int sizes[16][2], n_sizes = 0, frames = 3, net_w = 0, net_h = 0;
+    float temporal = 0.0f, net_scale = 0.0f;
+    char variant[64] = "";
     int profile = 0;
     unsigned mechanisms = NST_TEMPORAL_ALL;
     char err[512];
@@ -165,18 +171,25 @@ int main(int argc, char **argv)
                          !strcmp(v, "all") ? NST_TEMPORAL_ALL : 0;
         } else if (!strcmp(argv[i], "-d") && i + 1 < argc)
             device = argv[++i];
-        else if (sscanf(argv[i], "%dx%d", &w, &h) == 2 && n_sizes < 16) {
+        else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%dx%d", &net_w, &net_h) != 2)
+                net_scale = (float)atof(argv[i]);
+            if ((net_w < 1 || net_h < 1) && !(net_scale > 0.0f)) {
+                fprintf(stderr, "nst-bench: -s %s: give WxH or a scale\n", argv[i]);
+                return 2;
+            }
+        } else if (sscanf(argv[i], "%dx%d", &w, &h) == 2 && n_sizes < 16) {
             sizes[n_sizes][0] = w;
             sizes[n_sizes++][1] = h;
         } else if (!model_path)
             model_path = argv[i];
         else {
-            fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-f fp16|fp32] [-d DEVICE]\n");
+            fprintf(stderr, USAGE);
             return 2;
         }
     }
     if (!model_path || frames < 1 || !mechanisms || opt.precision < 0) {
-        fprintf(stderr, "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL [-m warp|norm|all]] [-p] [-f fp16|fp32] [-d DEVICE]\n");
+        fprintf(stderr, USAGE);
         return 2;
     }
     if (!n_sizes) {
@@ -198,24 +211,36 @@ int main(int argc, char **argv)
     printf("device: %s; %s tensors; engine created (pipelines warmed) in %.0f ms\n",
            nst_engine_device_name(e),
            nst_engine_precision(e) == NST_PRECISION_FP16 ? "fp16" : "fp32", now_ms() - t0);
-    /* The smoothing's cost: a second engine smooths, frames alternate
-     * between the two so that both see the same machine load, and the
-     * difference of the medians is reported. */
-    if (temporal != 0.0f &&
+    /* The smoothing's cost, or the network size's saving: a second engine
+     * smooths or runs the network at that size, frames alternate between
+     * the two so that both see the same machine load, and the difference
+     * of the medians is reported. */
+    if ((temporal != 0.0f || net_w || net_scale != 0.0f) &&
         ((ret = nst_engine_create(m, &opt, &et)) < 0 ||
          (ret = nst_engine_set_temporal(et, temporal)) < 0 ||
-         (ret = nst_engine_set_temporal_mechanisms(et, mechanisms)) < 0)) {
-        fprintf(stderr, "nst-bench: temporal %g: %s\n", temporal, nst_strerror(ret));
+         (ret = nst_engine_set_temporal_mechanisms(et, mechanisms)) < 0 ||
+         (ret = net_scale != 0.0f ? nst_engine_set_network_scale(et, net_scale)
+                                  : nst_engine_set_network_size(et, net_w, net_h)) < 0)) {
+        fprintf(stderr, "nst-bench: temporal %g, network size: %s\n", temporal,
+                nst_strerror(ret));
         nst_engine_free(&et);
         nst_engine_free(&e);
         nst_model_free(&m);
         return 2;
     }
+    if (temporal != 0.0f)
+        snprintf(variant, sizeof(variant), "smoothed %.2f (%s)", temporal,
+                 mechanisms == NST_TEMPORAL_ALL ? "warp+norm" :
+                 mechanisms == NST_TEMPORAL_WARP ? "warp" : "norm");
+    if (net_w)
+        snprintf(variant + strlen(variant), sizeof(variant) - strlen(variant),
+                 "%snetwork at %dx%d", *variant ? ", " : "", net_w, net_h);
+    else if (net_scale != 0.0f)
+        snprintf(variant + strlen(variant), sizeof(variant) - strlen(variant),
+                 "%snetwork at scale %g", *variant ? ", " : "", net_scale);
     if (et)
-        printf("| size | ms per frame (median of %d) | GFLOP/s | smoothed %.2f (%s), ms | "
-               "smoothing's cost |\n|---|---|---|---|---|\n", frames, temporal,
-               mechanisms == NST_TEMPORAL_ALL ? "warp+norm" :
-               mechanisms == NST_TEMPORAL_WARP ? "warp" : "norm");
+        printf("| size | ms per frame (median of %d) | GFLOP/s | %s, ms | "
+               "difference |\n|---|---|---|---|---|\n", frames, variant);
     else
         printf("| size | ms per frame (median of %d) | GFLOP/s | device MiB | "
                "x largest activation |\n|---|---|---|---|---|\n", frames);
