@@ -51,6 +51,7 @@ typedef struct NstContext {
     float temporal;
     int smooth;        /* NST_TEMPORAL_* flags; 0: none, the per-frame path */
     char *device;
+    int precision;     /* NST_PRECISION_* */
     char *size;        /* the network's size: WxH, a scale, or none */
     int net_w, net_h;  /* parsed from size; 0x0: the frame's size */
     float net_scale;   /* parsed from size when a scale, else 0 */
@@ -82,6 +83,15 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_NORM }, 0, 0, TFLAGS, .unit = "smooth" },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
+    { "precision", "storage of the tensors between layers (arithmetic is fp32)",
+      OFFSET(precision),  AV_OPT_TYPE_INT,    { .i64 = NST_PRECISION_AUTO }, NST_PRECISION_AUTO,
+      NST_PRECISION_FP16, FLAGS, .unit = "precision" },
+        { "auto", "fp16 on a GPU that has it, fp32 on a CPU device",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_AUTO }, 0, 0, FLAGS, .unit = "precision" },
+        { "fp32", "32-bit floats",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
+        { "fp16", "16-bit floats: half the memory",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
     { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
       OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
     { NULL }
@@ -202,6 +212,7 @@ static int config_input(AVFilterLink *inlink)
         .device     = s->device,
         .log        = nst_log,
         .log_opaque = ctx,
+        .precision  = s->precision,
     };
     const char *name;
     int ret;
@@ -219,8 +230,9 @@ static int config_input(AVFilterLink *inlink)
 
     /* The engine keeps what it needs of the model. */
     name = nst_model_meta(s->model, "name");
-    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s'\n",
-           name ? name : s->model_path, nst_engine_device_name(s->engine));
+    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s', %s tensors\n",
+           name ? name : s->model_path, nst_engine_device_name(s->engine),
+           nst_engine_precision(s->engine) == NST_PRECISION_FP16 ? "fp16" : "fp32");
     nst_model_free(&s->model);
     return apply_size(ctx);
 }

@@ -198,6 +198,24 @@ for m in warp norm; do
 		ok "smooth=$m: runs"
 done
 
+# ---- (d2b) tensor storage precision -------------------------------------------
+# precision=fp16 runs the .f16 shaders (lavapipe has the format): close to
+# fp32 (>= 38 dB), but not the same path (not bit-exact); the log says which.
+run prec-fp32 "precision=fp32" -i "$CLIP" -an -frames:v 2 \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0:precision=fp32" -f rawvideo "$T/prec-fp32.rgb" &&
+run prec-fp16 "precision=fp16" -i "$CLIP" -an -frames:v 2 -v verbose \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0:precision=fp16" -f rawvideo "$T/prec-fp16.rgb" &&
+{
+	db=$(psnr "$T/prec-fp16.rgb" "$T/prec-fp32.rgb")
+	if ! grep -q 'fp16 tensors' "$T/prec-fp16.err"; then
+		fail "precision=fp16" "the log does not say fp16 tensors"
+	elif [ "$db" != inf ] && awk "BEGIN { exit !($db >= 38) }"; then
+		ok "precision=fp16: $db dB from fp32 (>= 38, not bit-exact)"
+	else
+		fail "precision=fp16" "$db dB from fp32: expected >= 38 and not identical"
+	fi
+}
+
 # ---- (d3) the network below the frame's size ---------------------------------
 # size= keeps the frame's size and restyles it, but not as the full-size
 # network does; a size change by sendcmd takes effect at its frame.
@@ -295,6 +313,7 @@ bad_option "no model"         'model'          "nst"
 bad_option "temporal=2"       'range'          "nst=model=$MODEL:temporal=2"
 bad_option "smooth=bogus"     'bogus|smooth'   "nst=model=$MODEL:smooth=bogus"
 bad_option "unknown device"   'device'         "nst=model=$MODEL:device=no-such-device"
+bad_option "precision=fp8"    'fp8|precision'  "nst=model=$MODEL:precision=fp8"
 bad_option "size=2"           'size'           "nst=model=$MODEL:size=2"
 bad_option "size=abc"         'size'           "nst=model=$MODEL:size=abc"
 bad_option "size=0x10"        'size'           "nst=model=$MODEL:size=0x10"
