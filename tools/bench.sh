@@ -13,6 +13,8 @@
 #                       default 4; 0 skips it)
 #   NST_BENCH_TEMPORAL  1 (default): also the temporal smoothing's cost at
 #                       640x360; 0 skips it
+#   NST_BENCH_SIZE      1 (default): also 1280x720 frames with the network at
+#                       640x360 (size=); 0 skips it
 #   NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3)
 # Takes 2-5 minutes on 2 cores and lavapipe, most of it 1920x1080.
 set -u
@@ -96,6 +98,13 @@ for round in 1 2; do
 	done
 done
 
+# ---- the network below the frame's size (size=640x360 on 1280x720 frames) ---------
+netsize=
+if [ "${NST_BENCH_SIZE:-1}" != 0 ]; then
+	echo "== 1280x720 frames with the network at 640x360 (size=)" >&2
+	netsize=$("$B/nst-bench" "$model" 1280x720 -n 3 -s 640x360 | grep '^|') || status=1
+fi
+
 # ---- the report --------------------------------------------------------------------
 {
 	echo "## make bench: udnie (126,144 MAC per pixel)"
@@ -164,6 +173,12 @@ done
 	echo
 	echo "Where one 640x360 frame's device time goes (Vulkan timestamp queries):"
 	sed -n '/one frame on the device/,$p' "$out/layers.txt"
+	if [ -n "$netsize" ]; then
+		echo
+		echo "1280x720 frames with the network at 640x360 (size=640x360, guided upsampling), frames alternating with the full-size network:"
+		echo
+		echo "$netsize"
+	fi
 	if [ -n "$temporal" ]; then
 		echo
 		echo "The filter's default temporal smoothing (temporal=0.5) at 640x360, frames alternating with the per-frame path:"
