@@ -203,7 +203,7 @@ done
 # fp32 (>= 38 dB), but not the same path (not bit-exact); the log says which.
 run prec-fp32 "precision=fp32" -i "$CLIP" -an -frames:v 2 \
 	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0:precision=fp32" -f rawvideo "$T/prec-fp32.rgb" &&
-run prec-fp16 "precision=fp16" -i "$CLIP" -an -frames:v 2 -v verbose \
+run prec-fp16 "precision=fp16" -i "$CLIP" -an -frames:v 2 -v info \
 	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0:precision=fp16" -f rawvideo "$T/prec-fp16.rgb" &&
 {
 	db=$(psnr "$T/prec-fp16.rgb" "$T/prec-fp32.rgb")
