@@ -183,7 +183,8 @@ int nst_engine_profile(const NstEngine *e, NstProfileEntry *entries, int max)
         return NST_ERR_INVALID;
     if (!p->enabled)
         return 0;
-    memcpy(entries, p->last, (size_t)(max < p->n_last ? max : p->n_last) * sizeof(*entries));
+    if (max && p->n_last)
+        memcpy(entries, p->last, (size_t)(max < p->n_last ? max : p->n_last) * sizeof(*entries));
     return p->n_last;
 }
 
