@@ -105,7 +105,6 @@ int nst_profiler_collect(NstProfiler *p, NstVk *vk,
         e->layer = p->layer[i];
         e->ms = (double)d * p->ns_per_tick / 1e6;
     }
-    p->frames++;
     free(ticks);
     return NST_OK;
 }

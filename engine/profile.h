@@ -18,7 +18,6 @@ typedef struct NstProfiler {
     uint32_t n;             /* recorded this frame, the first is the start */
     int *pipeline, *layer;  /* per query: what the step ran (-1: none) */
     double ns_per_tick;
-    int frames;             /* frames whose timings were read */
     NstProfileEntry *last;  /* the last frame's entries */
     int n_last;
 } NstProfiler;

@@ -125,8 +125,8 @@ static int print_profile(NstEngine *e, const NstModel *m, NstFrame *f)
         else
             printf(" | %d | %.1f | %.1f%% | |\n", L->out_ch, ms[l], 100 * ms[l] / total);
     }
-    printf("| | frame in/out%s | | | %.1f | %.1f%% | |\n",
-           n && ent[n - 1].layer < 0 ? ", smoothing" : "", frame_path, 100 * frame_path / total);
+    printf("| | frame path (conversions, resizing, smoothing) | | | %.1f | %.1f%% | |\n",
+           frame_path, 100 * frame_path / total);
     ret = nst_engine_set_profiling(e, 0);
 end:
     free(ent);
