@@ -634,7 +634,9 @@ static VkDeviceSize place_slots(NstNet *net, const Slot *slots, int *order)
  * upsampling reads both after the network. */
 static int assign_buffers(NstNet *net, VkDeviceSize *arena)
 {
-    int n = net->n_exec, max = 3 * n + 1, input_last = -1, tb = net->fp16 ? 8 : 16;
+    /* the input, per exec an output and two Winograd scratch tensors, and
+     * below the frame's size the frame's own input */
+    int n = net->n_exec, max = 3 * n + 2, input_last = -1, tb = net->fp16 ? 8 : 16;
     Slot *slots;
     int *order;
 
