@@ -49,6 +49,7 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
                       NstEngine **engine)
 {
     NstEngineOptions none = { 0 };
+    const char *env;
     NstEngine *e;
     int ret;
 
@@ -73,6 +74,14 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
         ret = pick_precision(e, options->precision);
     if (ret >= 0)
         ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16);
+    if (ret >= 0 && (env = getenv("NST_TILE_ROWS")) && *env) {
+        char *end;
+        long rows = strtol(env, &end, 10);
+        ret = *end || rows < -1 || rows > 32768 ? NST_ERR_INVALID
+                                                : nst_engine_set_tiling(e, (int)rows);
+        if (ret < 0)
+            nst_log(&e->log, NST_LOG_ERROR, "NST_TILE_ROWS=%s: give -1, 0 or rows", env);
+    }
     if (ret < 0) {
         nst_engine_free(&e);
         return ret;
@@ -126,6 +135,19 @@ int nst_engine_set_network_scale(NstEngine *e, float scale)
     e->net.resize.req_w = e->net.resize.req_h = 0;
     e->net.resize.req_scale = scale;
     e->net.resize.req_new = 1;
+    return NST_OK;
+}
+
+int nst_engine_set_tiling(NstEngine *e, int rows)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    if (rows < -1 || rows > 32768) {
+        nst_log(&e->log, NST_LOG_ERROR, "tiling %d: give -1 (never), 0 (where needed) "
+                "or rows of a band, 1..32768", rows);
+        return NST_ERR_INVALID;
+    }
+    e->net.tile_req = rows;
     return NST_OK;
 }
 

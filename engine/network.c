@@ -481,6 +481,19 @@ int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m,
 
 /* ---- planning for a frame size ------------------------------------------- */
 
+static void free_buffer_plan(NstNet *net)
+{
+    free(net->buffers);
+    free(net->buffer_size);
+    free(net->buffer_offset);
+    free(net->buffer_texel);
+    net->buffers = NULL;
+    net->buffer_size = NULL;
+    net->buffer_offset = NULL;
+    net->buffer_texel = NULL;
+    net->n_buffers = 0;
+}
+
 static void free_plan(NstNet *net)
 {
     if (net->pool)
@@ -493,18 +506,11 @@ static void free_plan(NstNet *net)
     nst_vk_buffer_destroy(net->vk, &net->staging);
     nst_vk_buffer_destroy(net->vk, &net->io);
     nst_resize_free(&net->resize, net->vk);
-    free(net->buffers);
-    free(net->buffer_size);
-    free(net->buffer_offset);
-    free(net->buffer_texel);
+    free_buffer_plan(net);
     free(net->steps);
     net->pool = VK_NULL_HANDLE;
-    net->buffers = NULL;
-    net->buffer_size = NULL;
-    net->buffer_offset = NULL;
-    net->buffer_texel = NULL;
     net->steps = NULL;
-    net->n_buffers = net->n_steps = 0;
+    net->n_steps = 0;
     net->width = net->height = net->in_w = net->in_h = 0;
 }
 
@@ -656,11 +662,12 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
         net->exec[e].last_use = e;
     for (int e = 0; e < n; e++)
         for (int i = 0; i < 2; i++) {
-            int v = net->exec[e].input[i];
+            /* a banded conv runs again among its reader's steps */
+            int v = net->exec[e].input[i], at = net->exec[e].band ? e + 2 : e;
             if (v == -1)
-                input_last = e;
-            else if (v >= 0)
-                net->exec[v].last_use = e;
+                input_last = at > input_last ? at : input_last;
+            else if (v >= 0 && at > net->exec[v].last_use)
+                net->exec[v].last_use = at;
         }
     if (net->final_value >= 0)
         net->exec[net->final_value].last_use = n; /* read by the output step */
@@ -671,7 +678,8 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
                                  -1, net->resize.active ? n : input_last);
     for (int e = 0; e < n; e++) {
         NstExec *x = &net->exec[e];
-        VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * x->tiles_y * NST_WINO_POS;
+        VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * NST_WINO_POS *
+                             (x->band_rows ? x->band_rows : x->tiles_y);
         /* fp32 always: the inverse transform multiplies rounding errors */
         if (x->wino) {
             x->buf_v = new_slot(net, slots, tiles * x->in_c4, 16, e, e);
@@ -683,8 +691,8 @@ static int assign_buffers(NstNet *net, VkDeviceSize *arena)
                 slots[x->buffer].last = x->last_use;
             continue;
         }
-        x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_h * x->out_c4,
-                             tb, e, x->last_use);
+        x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_c4 *
+                             (x->band ? x->band_rows : x->out_h), tb, e, x->last_use);
     }
     net->frame_buffer = net->input_buffer;
     if (net->resize.active)
@@ -779,83 +787,366 @@ static int conv_pad(const NstLayer *L, int in, int out)
     return total > 0 ? total / 2 : 0;
 }
 
+/* The factors of the norm a conv applies to its input, if it does. */
+static int norm_in_off(const NstNet *net, const NstExec *x)
+{
+    return x->norm_in ? net->exec[x->input[0]].ab_off : 0;
+}
+
+/* Rows of a conv: y0..y1-1 of its result, read from a buffer that holds
+ * its input's rows from src_y0 (src_h rows), written into one that holds
+ * its result's rows from dst_y0 (dst_h rows). A whole tensor is a band
+ * from 0 of all its rows. */
+typedef struct Rows {
+    int y0, y1, src_y0, src_h, dst_y0, dst_h;
+} Rows;
+
+static Rows whole_rows(const NstExec *x)
+{
+    return (Rows){ 0, x->out_h, 0, x->in_h, 0, x->out_h };
+}
+
+static int conv_step(NstNet *net, const NstExec *x, const NstBuffer *src,
+                     const NstBuffer *dst, Rows r)
+{
+    const NstLayer *L = exec_layer(net, x);
+    Binds b = { src, &net->weights, dst, NULL, x->norm_in ? &net->factors : NULL };
+    int32_t p[17] = { x->in_w, x->in_h, x->in_c4, x->out_w, x->out_h, x->out_c4,
+                      conv_pad(L, x->in_h, x->out_h), conv_pad(L, x->in_w, x->out_w),
+                      x->w_off, x->b_off, norm_in_off(net, x),
+                      r.y0, r.y1, r.src_y0, r.src_h, r.dst_y0, r.dst_h };
+    /* a transposed conv's invocations each take one phase of x */
+    int phases = L->op == NST_OP_CONV_TRANSPOSE ? L->stride : 1;
+    int blocks = (int)nst_groups((int)nst_groups(x->out_w, phases), conv_px(x->ocb));
+
+    return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 17,
+                    nst_groups(blocks, 64), (uint32_t)(r.y1 - r.y0),
+                    (uint32_t)(x->out_c4 / x->ocb * phases));
+}
+
+/* The first statistics pass of instance norm x over npix pixels of src,
+ * in planes of `plane` texels, into its partials from chunk k0. */
+static int stats_step(NstNet *net, const NstExec *x, const NstBuffer *src, int plane,
+                      int npix, int k0)
+{
+    Binds b = { src, NULL, NULL, &net->partials, NULL };
+    int32_t p[6] = { npix, x->out_c4, STATS_CHUNK, x->n_chunks, plane, k0 };
+
+    return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 6,
+                    nst_groups(npix, STATS_CHUNK), (uint32_t)x->out_c4, 1);
+}
+
+static int reduce_step(NstNet *net, const NstExec *x)
+{
+    Binds b = { NULL, &net->weights, NULL, &net->partials, &net->factors };
+    int32_t head[4] = { x->n_chunks, x->out_c4, x->w_off, x->b_off };
+    int32_t tail[4] = { net->norm_gate, x->hist_off,
+                        x->norm_index >= net->n_norms - NST_TEMPORAL_NORM_LAST, x->ab_off };
+    uint32_t push[9];
+
+    memcpy(push, head, sizeof(head));
+    nst_push_float(push, 4, exec_layer(net, x)->eps);
+    memcpy(push + 5, tail, sizeof(tail));
+    return add_step(net, x->pipeline[1], b, push, 9, nst_groups(x->out_c4, 64), 1, 1);
+}
+
 static int plan_exec(NstNet *net, NstExec *x)
 {
     const NstLayer *L = exec_layer(net, x);
     Binds b = { value_buffer(net, x->input[0]), NULL, &net->buffers[x->buffer], NULL, NULL };
-    uint32_t push[NST_PUSH_WORDS] = { 0 };
-    int npix = x->in_w * x->in_h, n_chunks = (int)nst_groups(npix, STATS_CHUNK);
     int ret;
 
     if (x->norm_in)
         b.buf1 = &net->factors;
-    if (x->wino) {
+    if (x->wino) { /* a band of tile rows at a time in a tiled plan */
         const NstBuffer *v = &net->buffers[x->buf_v], *m = &net->buffers[x->buf_m];
         Binds in = { b.src0, NULL, v, NULL, b.buf1 };
         Binds gemm = { v, &net->weights, m, NULL, NULL };
         Binds out = { m, &net->weights, b.dst, NULL, NULL };
-        int tiles = x->tiles_x * x->tiles_y;
-        int32_t pi[5] = { x->in_w, x->in_h, x->in_c4, x->tiles_x, x->tiles_y };
-        int32_t pg[4] = { tiles, x->in_c4, x->out_c4, x->w_off };
-        int32_t po[6] = { x->out_w, x->out_h, x->out_c4, x->tiles_x, x->tiles_y, x->b_off };
-        if ((ret = add_step(net, x->pipeline[0], in, (const uint32_t *)pi, 5,
-                            nst_groups(x->tiles_x, 8), nst_groups(x->tiles_y, 8),
-                            (uint32_t)x->in_c4)) < 0 ||
-            (ret = add_step(net, x->pipeline[1], gemm, (const uint32_t *)pg, 4,
-                            nst_groups((int)nst_groups(tiles, conv_px(x->ocb)), 64),
-                            (uint32_t)(x->out_c4 / x->ocb), NST_WINO_POS)) < 0)
-            return ret;
-        return add_step(net, x->pipeline[2], out, (const uint32_t *)po, 6,
-                        nst_groups(x->tiles_x, 8), nst_groups(x->tiles_y, 8),
-                        (uint32_t)x->out_c4);
+        int band = x->band_rows ? x->band_rows : x->tiles_y;
+        for (int ty = 0; ty < x->tiles_y; ty += band) {
+            int rows = x->tiles_y - ty < band ? x->tiles_y - ty : band;
+            int tiles = x->tiles_x * rows;
+            int32_t pi[7] = { x->in_w, x->in_h, x->in_c4, x->tiles_x, rows,
+                              norm_in_off(net, x), ty };
+            int32_t pg[4] = { tiles, x->in_c4, x->out_c4, x->w_off };
+            int32_t po[7] = { x->out_w, x->out_h, x->out_c4, x->tiles_x, rows, x->b_off, ty };
+            if ((ret = add_step(net, x->pipeline[0], in, (const uint32_t *)pi, 7,
+                                nst_groups(x->tiles_x, 8), nst_groups(rows, 8),
+                                (uint32_t)x->in_c4)) < 0 ||
+                (ret = add_step(net, x->pipeline[1], gemm, (const uint32_t *)pg, 4,
+                                nst_groups((int)nst_groups(tiles, conv_px(x->ocb)), 64),
+                                (uint32_t)(x->out_c4 / x->ocb), NST_WINO_POS)) < 0 ||
+                (ret = add_step(net, x->pipeline[2], out, (const uint32_t *)po, 7,
+                                nst_groups(x->tiles_x, 8), nst_groups(rows, 8),
+                                (uint32_t)x->out_c4)) < 0)
+                return ret;
+        }
+        return NST_OK;
     }
     switch (L->op) {
     case NST_OP_CONV:
-    case NST_OP_CONV_TRANSPOSE: {
-        int32_t p[10] = { x->in_w, x->in_h, x->in_c4, x->out_w, x->out_h, x->out_c4,
-                          conv_pad(L, x->in_h, x->out_h), conv_pad(L, x->in_w, x->out_w),
-                          x->w_off, x->b_off };
-        /* a transposed conv's invocations each take one phase of x */
-        int phases = L->op == NST_OP_CONV_TRANSPOSE ? L->stride : 1;
-        int blocks = (int)nst_groups((int)nst_groups(x->out_w, phases), conv_px(x->ocb));
-        b.src1 = &net->weights;
-        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 10,
-                        nst_groups(blocks, 64), (uint32_t)x->out_h,
-                        (uint32_t)(x->out_c4 / x->ocb * phases));
-    }
+    case NST_OP_CONV_TRANSPOSE:
+        return conv_step(net, x, b.src0, b.dst, whole_rows(x));
     case NST_OP_UPSAMPLE: {
         int32_t p[6] = { x->in_w, x->in_h, x->out_w, x->out_h, x->out_c4, L->stride };
         return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 6,
                         nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     case NST_OP_INSTANCE_NORM: {
-        Binds stats = { b.src0, NULL, NULL, &net->partials, NULL };
-        Binds reduce = { NULL, &net->weights, NULL, &net->partials, &net->factors };
-        Binds apply = { b.src0, value_buffer(net, x->input[1]), b.dst, NULL, &net->factors };
-        int32_t p[6] = { npix, x->out_c4, STATS_CHUNK, n_chunks, x->w_off, x->b_off };
-        int32_t hist[3] = { net->norm_gate, x->hist_off,
-                            x->norm_index >= net->n_norms - NST_TEMPORAL_NORM_LAST };
-        memcpy(push, p, sizeof(p));
-        nst_push_float(push, 6, L->eps);
-        memcpy(push + 7, hist, sizeof(hist));
-        if ((ret = add_step(net, x->pipeline[0], stats, push, 4, (uint32_t)n_chunks,
-                            (uint32_t)x->out_c4, 1)) < 0 ||
-            (ret = add_step(net, x->pipeline[1], reduce, push, 10,
-                            nst_groups(x->out_c4, 64), 1, 1)) < 0)
+        int npix = x->in_w * x->in_h;
+        if ((ret = stats_step(net, x, b.src0, npix, npix, 0)) < 0 ||
+            (ret = reduce_step(net, x)) < 0)
             return ret;
         if (x->deferred)
             return NST_OK;
-        int32_t pa[3] = { x->out_w, x->out_h, x->out_c4 };
-        return add_step(net, x->pipeline[2], apply, (const uint32_t *)pa, 3,
+        int32_t pa[4] = { x->out_w, x->out_h, x->out_c4, x->ab_off };
+        Binds apply = { b.src0, value_buffer(net, x->input[1]), b.dst, NULL, &net->factors };
+        return add_step(net, x->pipeline[2], apply, (const uint32_t *)pa, 4,
                         nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     default: { /* relu, add */
-        int32_t p[3] = { x->out_w, x->out_h, x->out_c4 };
+        int32_t p[4] = { x->out_w, x->out_h, x->out_c4, 0 };
         b.src1 = value_buffer(net, x->input[1]);
-        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 3,
+        return add_step(net, x->pipeline[0], b, (const uint32_t *)p, 4,
                         nst_groups(x->out_w, 8), nst_groups(x->out_h, 8), (uint32_t)x->out_c4);
     }
     }
+}
+
+/* ---- tiling ----------------------------------------------------------------- */
+
+#define TILE_BANDS 8 /* bands of a tiled conv when the size is not asked for */
+
+static int mirror(int i, int n)
+{
+    i = i < 0 ? -i : i;
+    return i >= n ? 2 * n - 2 - i : i;
+}
+
+/* The rows of conv x's input that its result's rows y0..y1-1 read,
+ * mirrored ones included: lo..hi-1 (empty when it reads none). */
+static void rows_read(const NstNet *net, const NstExec *x, int y0, int y1, int *lo, int *hi)
+{
+    const NstLayer *L = exec_layer(net, x);
+    int pad = conv_pad(L, x->in_h, x->out_h);
+
+    *lo = x->in_h;
+    *hi = 0;
+    for (int y = y0; y < y1; y++)
+        for (int k = 0; k < L->kernel; k++) {
+            int iy;
+            if (L->op == NST_OP_CONV_TRANSPOSE) {
+                int t = y + pad - k;
+                if (t < 0 || t % L->stride)
+                    continue;
+                iy = t / L->stride;
+            } else {
+                iy = y * L->stride + k - pad;
+                if (L->padding == NST_PAD_REFLECT)
+                    iy = mirror(iy, x->in_h);
+            }
+            if (iy < 0 || iy >= x->in_h)
+                continue;
+            *lo = iy < *lo ? iy : *lo;
+            *hi = iy + 1 > *hi ? iy + 1 : *hi;
+        }
+    if (*hi <= *lo)
+        *lo = *hi = 0;
+}
+
+static int is_direct_conv(const NstNet *net, const NstExec *x)
+{
+    NstOp op = exec_layer(net, x)->op;
+    return !x->wino && (op == NST_OP_CONV || op == NST_OP_CONV_TRANSPOSE);
+}
+
+/* Whether exec e can be kept in bands: a direct conv writing one of the
+ * network's largest tensors, read only by a deferred instance norm that
+ * a direct conv applies as it reads (the shape of a fast style network's
+ * first and last full-resolution layers). */
+static int can_band(const NstNet *net, int e, VkDeviceSize largest)
+{
+    const NstExec *p = &net->exec[e], *n = p + 1, *c = p + 2;
+    int readers = net->final_value == e;
+
+    if (e + 2 >= net->n_exec || !is_direct_conv(net, p) || !is_direct_conv(net, c) ||
+        exec_layer(net, n)->op != NST_OP_INSTANCE_NORM || !n->deferred ||
+        n->input[0] != e || c->input[0] != e + 1 ||
+        (VkDeviceSize)p->out_w * p->out_h * p->out_c4 < largest)
+        return 0;
+    for (int r = 0; r < net->n_exec; r++)
+        readers += (net->exec[r].input[0] == e) + (net->exec[r].input[1] == e);
+    return readers == 1;
+}
+
+/* Bands of `rows` rows (0: the tensor's height over TILE_BANDS) for
+ * every conv that can be kept in bands, and as many of a Winograd conv's
+ * tile rows per pass, whose scratch (2.25 times its input and output)
+ * would otherwise hold the most memory of all; returns how many convs
+ * are kept in bands. */
+static int mark_bands(NstNet *net, int rows)
+{
+    VkDeviceSize largest = 0;
+    int n = 0;
+
+    for (int e = 0; e < net->n_exec; e++) {
+        const NstExec *x = &net->exec[e];
+        VkDeviceSize t = (VkDeviceSize)x->out_w * x->out_h * x->out_c4;
+        largest = t > largest ? t : largest;
+    }
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *p = &net->exec[e], *c = p + 2;
+        int r = rows > 0 ? rows : (int)nst_groups(p->out_h, TILE_BANDS);
+        if (p->wino) { /* rows of the network's input, in its tile rows */
+            int t = rows > 0 ? (int)((int64_t)rows * p->out_h / net->in_h / NST_WINO_TILE)
+                             : (int)nst_groups(p->tiles_y, TILE_BANDS);
+            p->band_rows = t < 1 ? 1 : t < p->tiles_y ? t : p->tiles_y;
+            continue;
+        }
+        if (!can_band(net, e, largest))
+            continue;
+        p->band = 1;
+        r = r < p->out_h ? r : p->out_h;
+        /* the next conv's rows per band: about as many of the tensor's */
+        p->band_out = (int)((int64_t)r * c->out_h / p->out_h);
+        p->band_out = p->band_out > 0 ? p->band_out : 1;
+        p->band_rows = r;
+        for (int y = 0; y < c->out_h; y += p->band_out) {
+            int y1 = y + p->band_out < c->out_h ? y + p->band_out : c->out_h, lo, hi;
+            rows_read(net, c, y, y1, &lo, &hi);
+            p->band_rows = hi - lo > p->band_rows ? hi - lo : p->band_rows;
+        }
+        n++;
+        e += 2; /* the next conv's result is whole */
+    }
+    return n;
+}
+
+/* The most device memory a plan should take: half of the device's largest
+ * allocation or heap, whichever is less, so that the frames, the weights,
+ * the temporal state and another instance of the filter still fit. */
+static VkDeviceSize plan_budget(const NstVk *vk)
+{
+    VkDeviceSize heap = 0;
+
+    for (uint32_t i = 0; i < vk->mem_props.memoryHeapCount; i++)
+        if (vk->mem_props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT &&
+            vk->mem_props.memoryHeaps[i].size > heap)
+            heap = vk->mem_props.memoryHeaps[i].size;
+    if (!heap || heap > vk->max_allocation)
+        heap = vk->max_allocation;
+    return heap / 2;
+}
+
+static int plan_fits(const NstNet *net, VkDeviceSize arena)
+{
+    for (int b = 0; b < net->n_buffers; b++)
+        if (net->buffer_size[b] / net->buffer_texel[b] >
+            net->vk->props.limits.maxTexelBufferElements)
+            return 0;
+    return arena <= plan_budget(net->vk);
+}
+
+/* Buffers for the whole-frame plan, or, where that does not fit the
+ * device or tiling is asked for, for a plan that keeps the largest
+ * tensors in bands. */
+static int plan_buffers(NstNet *net, VkDeviceSize *arena)
+{
+    VkDeviceSize whole;
+    int ret;
+
+    net->tiled = 0;
+    for (int e = 0; e < net->n_exec; e++)
+        net->exec[e].band = net->exec[e].band_rows = 0;
+    if ((ret = assign_buffers(net, arena)) < 0 || net->tile_req < 0 ||
+        (net->tile_req == 0 && plan_fits(net, *arena)))
+        return ret;
+    whole = *arena;
+    if (!(net->tiled = mark_bands(net, net->tile_req)))
+        return NST_OK; /* nothing to tile: the limits are checked later */
+    free_buffer_plan(net);
+    if ((ret = assign_buffers(net, arena)) < 0)
+        return ret;
+    nst_log(net->vk->log, NST_LOG_INFO, "%dx%d network: %d tensors kept in bands, "
+            "%.1f MiB of tensors instead of %.1f", net->in_w, net->in_h, net->tiled,
+            *arena / 1048576.0, whole / 1048576.0);
+    return NST_OK;
+}
+
+/* Chunks of each instance norm's statistics: a banded tensor's bands
+ * each end in a partial one. */
+static void count_chunks(NstNet *net)
+{
+    for (int e = 0; e < net->n_exec; e++) {
+        NstExec *x = &net->exec[e];
+        const NstExec *p = e > 0 ? x - 1 : NULL;
+        if (exec_layer(net, x)->op != NST_OP_INSTANCE_NORM)
+            continue;
+        x->n_chunks = (int)nst_groups(x->in_w * x->in_h, STATS_CHUNK);
+        if (p && p->band) {
+            x->n_chunks = 0;
+            for (int y = 0; y < p->out_h; y += p->band_rows) {
+                int rows = p->out_h - y < p->band_rows ? p->out_h - y : p->band_rows;
+                x->n_chunks += (int)nst_groups(rows * p->out_w, STATS_CHUNK);
+            }
+        }
+    }
+}
+
+/* A banded conv p, its deferred norm and the conv that reads it: p band
+ * by band for the norm's statistics, then for each band of the reader's
+ * rows, the rows of p it reads (again) and the reader's rows. The
+ * reader's 9x9 or strided window makes the second pass recompute a few
+ * rows more per band: the price of never holding p's whole result. */
+static int plan_bands(NstNet *net, int e)
+{
+    NstExec *p = &net->exec[e], *n = p + 1, *c = p + 2;
+    const NstBuffer *src = value_buffer(net, p->input[0]), *band = &net->buffers[p->buffer];
+    const NstBuffer *dst = &net->buffers[c->buffer];
+    int rows = p->band_rows, k0 = 0, ret;
+
+    for (int y = 0; y < p->out_h; y += rows) {
+        int y1 = y + rows < p->out_h ? y + rows : p->out_h;
+        net->cur_layer = p->layer;
+        if ((ret = conv_step(net, p, src, band, (Rows){ y, y1, 0, p->in_h, y, rows })) < 0)
+            return ret;
+        net->cur_layer = n->layer;
+        if ((ret = stats_step(net, n, band, rows * p->out_w, (y1 - y) * p->out_w, k0)) < 0)
+            return ret;
+        k0 += (int)nst_groups((y1 - y) * p->out_w, STATS_CHUNK);
+    }
+    if ((ret = reduce_step(net, n)) < 0)
+        return ret;
+    p->step_end = n->step_end = net->n_steps;
+    for (int y = 0; y < c->out_h; y += p->band_out) {
+        int y1 = y + p->band_out < c->out_h ? y + p->band_out : c->out_h, lo, hi;
+        rows_read(net, c, y, y1, &lo, &hi);
+        net->cur_layer = p->layer;
+        if ((ret = conv_step(net, p, src, band, (Rows){ lo, hi, 0, p->in_h, lo, rows })) < 0)
+            return ret;
+        net->cur_layer = c->layer;
+        if ((ret = conv_step(net, c, band, dst, (Rows){ y, y1, lo, rows, 0, c->out_h })) < 0)
+            return ret;
+    }
+    c->step_end = net->n_steps;
+    return NST_OK;
+}
+
+/* Steps of the plan: three per exec at most, more for banded ones. */
+static int count_steps(const NstNet *net)
+{
+    int n = 3 * net->n_exec;
+
+    for (int e = 0; e < net->n_exec; e++) {
+        const NstExec *p = &net->exec[e];
+        if (p->wino && p->band_rows)
+            n += 3 * (int)nst_groups(p->tiles_y, p->band_rows);
+        if (p->band)
+            n += 2 * (int)nst_groups(p->out_h, p->band_rows) +
+                 2 * (int)nst_groups(p[2].out_h, p->band_out);
+    }
+    return n;
 }
 
 static int plan(NstNet *net, NstPixelFormat format, int width, int height,
@@ -863,7 +1154,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
 {
     VkDeviceSize partials = 32, arena;
     const NstBuffer *styled;
-    int max_c4 = 1, n_hist, max_steps, styled_w, ret;
+    int n_factors, max_steps, styled_w, ret;
 
     net->width = width;
     net->height = height;
@@ -881,8 +1172,10 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
     }
     if ((ret = infer_shapes(net)) < 0)
         return ret;
-    if ((ret = assign_buffers(net, &arena)) < 0)
+    net->tile_planned = net->tile_req;
+    if ((ret = plan_buffers(net, &arena)) < 0)
         return ret;
+    count_chunks(net);
     for (int b = 0; b < net->n_buffers; b++)
         if ((ret = check_texels(net, net->buffer_size[b] / net->buffer_texel[b])) < 0)
             return ret;
@@ -896,24 +1189,20 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
                                       : VK_FORMAT_R32G32B32A32_SFLOAT,
                                       &net->buffers[b])) < 0)
             return ret;
-    for (int e = 0; e < net->n_exec; e++) {
-        NstExec *x = &net->exec[e];
-        if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
-            VkDeviceSize np = (VkDeviceSize)x->out_c4 * nst_groups(x->in_w * x->in_h, STATS_CHUNK) * 32;
-            partials = np > partials ? np : partials;
-            max_c4 = x->out_c4 > max_c4 ? x->out_c4 : max_c4;
-        }
-    }
-    /* factors: a, b of one layer, the gate, then every layer's history */
-    net->norm_gate = 2 * max_c4;
+    /* partials: a mean, M2 and count per chunk of a channel texel; factors:
+     * the gate, then per instance norm its history and its a, b */
+    net->norm_gate = 0;
     net->n_norms = 0;
-    n_hist = net->norm_gate + 1;
+    n_factors = 1;
     for (int e = 0; e < net->n_exec; e++) {
         NstExec *x = &net->exec[e];
         if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
-            x->hist_off = n_hist;
+            VkDeviceSize np = (VkDeviceSize)x->out_c4 * x->n_chunks * 48;
+            partials = np > partials ? np : partials;
             x->norm_index = net->n_norms++;
-            n_hist += 2 * x->out_c4;
+            x->hist_off = n_factors;
+            x->ab_off = n_factors + 2 * x->out_c4;
+            n_factors += 4 * x->out_c4;
         }
     }
     if (net->frame.size > net->vk->props.limits.maxStorageBufferRange) {
@@ -922,13 +1211,13 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
         return NST_ERR_LIMITS;
     }
     if ((ret = nst_vk_buffer_create(net->vk, &net->partials, partials, NST_BUF_STORAGE)) < 0 ||
-        (ret = nst_vk_buffer_create(net->vk, &net->factors, (VkDeviceSize)n_hist * 16,
+        (ret = nst_vk_buffer_create(net->vk, &net->factors, (VkDeviceSize)n_factors * 16,
                                     NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(net->vk, &net->staging, net->frame.size,
                                     NST_BUF_HOST | NST_BUF_STORAGE)) < 0)
         return ret;
 
-    max_steps = 3 * net->n_exec + 1 + net->frame.n_planes;
+    max_steps = count_steps(net) + 1 + net->frame.n_planes;
     net->steps = calloc((size_t)max_steps, sizeof(*net->steps));
     if (!net->steps)
         return NST_ERR_NOMEM;
@@ -944,6 +1233,12 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
     net->net_first = net->n_steps;
     for (int e = 0; e < net->n_exec; e++) {
         net->cur_layer = net->exec[e].layer;
+        if (net->exec[e].band) {
+            if ((ret = plan_bands(net, e)) < 0)
+                return ret;
+            e += 2;
+            continue;
+        }
         if ((ret = plan_exec(net, &net->exec[e])) < 0)
             return ret;
         net->exec[e].step_end = net->n_steps;
@@ -985,7 +1280,7 @@ static int planned(const NstNet *net, NstPixelFormat format, int width, int heig
                    int in_w, int in_h)
 {
     return net->width == width && net->height == height && net->frame.format == format &&
-           net->in_w == in_w && net->in_h == in_h;
+           net->in_w == in_w && net->in_h == in_h && net->tile_planned == net->tile_req;
 }
 
 int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
@@ -1085,8 +1380,8 @@ int nst_net_run_tensor(NstNet *net, const NstTensor *in, int layer, NstTensor *o
     for (int e = 0; e < net->n_exec && value == -2; e++)
         if (net->exec[e].last == layer)
             value = e;
-    if (value < 0 || net->exec[value].deferred)
-        return NST_ERR_INVALID;
+    if (value < 0 || net->exec[value].deferred || net->exec[value].band)
+        return NST_ERR_INVALID; /* no whole tensor holds it */
     channels = net->exec_layers[value].out_ch;
     step_end = net->exec[value].step_end;
     value_size(net, value, &tw, &th, &tc4);

@@ -29,6 +29,9 @@ typedef struct NstExec {
     int norm_index;     /* instance norm: the how-manieth, from 0 */
     int hist_off;       /* instance norm: its statistics' history, texels
                          * into NstNet.factors */
+    int ab_off;         /* instance norm: its factors y = a*x + b, texels
+                         * into NstNet.factors */
+    int n_chunks;       /* instance norm: statistics partials per channel */
     int ocb;            /* output texels per conv invocation */
     int wino;           /* conv by Winograd: pipeline[] = in, gemm, out */
     /* per size */
@@ -36,6 +39,15 @@ typedef struct NstExec {
     int buffer;         /* index into NstNet.buffers */
     int tiles_x, tiles_y;   /* Winograd: output tiles */
     int buf_v, buf_m;       /* Winograd: its transformed input and products */
+    /* A tiled plan keeps a full-resolution conv's result a band of rows at
+     * a time: the conv runs band by band for the statistics of the
+     * deferred norm after it, then again for each band of the conv after
+     * that, which reads it through the norm (plan_bands). */
+    int band;           /* its result is kept in bands */
+    int band_rows;      /* rows its band buffer holds; Winograd: tile rows
+                         * per pass in a tiled plan (0: all), which sizes
+                         * its scratch */
+    int band_out;       /* rows of the next conv's result per band */
     int last_use;       /* exec index of the last reader */
     int step_end;       /* index after its last step */
 } NstExec;
@@ -59,6 +71,11 @@ typedef struct NstNet {
     int cur_layer;              /* while planning: layer of the steps added */
 
     NstResize resize;           /* the network below the frame's size */
+
+    /* Tiling: asked for (0: when the whole-frame plan would not fit the
+     * device, -1: never, n: bands of n rows), and what the plan did */
+    int tile_req, tile_planned;
+    int tiled;                  /* bands of the current plan's tiled convs */
 
     /* per frame size and format */
     int width, height;          /* the frame's; 0 when no plan */

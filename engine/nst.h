@@ -164,6 +164,20 @@ int nst_engine_set_network_size(NstEngine *engine, int width, int height);
  * replaces a scale in turn. */
 int nst_engine_set_network_scale(NstEngine *engine, float scale);
 
+/* Big frames: the network's largest tensors (its first and last
+ * full-resolution layers) kept a band of rows at a time, each band
+ * computed with the halo of rows its readers need, so that a frame whose
+ * whole-frame plan does not fit the device still runs. The instance-norm
+ * statistics still cover the whole frame: tiled and whole-frame outputs
+ * agree to float rounding. rows: 0 (the default) tiles only where the
+ * whole-frame plan would take more than half of the device's largest
+ * heap or allocation, or a tensor would pass its texel-buffer limit; -1
+ * never tiles; 1..32768 always tiles, in bands of that many rows. A tiled
+ * conv costs about twice its time (it runs once for the statistics and
+ * once for its reader). The environment variable NST_TILE_ROWS sets it
+ * when the engine is created. Applies from the next frame. */
+int nst_engine_set_tiling(NstEngine *engine, int rows);
+
 /* Temporal smoothing of the styled frames, 0..1 (default 0, off; the
  * FFmpeg filter's default is 0.5): each output is blended with the
  * previous output, warped along the motion the engine finds between the

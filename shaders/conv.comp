@@ -25,11 +25,17 @@ layout(constant_id = 6) const int NORM_IN = 0;
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+/* Rows y0..y1-1 of the output. A tiled plan (engine/network.c) keeps a
+ * band of a tensor: rows src_y0.. of the input in a buffer of src_h rows,
+ * output rows from dst_y0 in one of dst_h rows; in_h and out_h are the
+ * whole tensors' heights, which is where padding starts. */
 layout(push_constant) uniform Push {
     int in_w, in_h, in_c4;
     int out_w, out_h, out_c4;
     int pad_t, pad_l;
     int w_off, b_off;
+    int ab_off;
+    int y0, y1, src_y0, src_h, dst_y0, dst_h;
 } pc;
 
 int mirror(int i, int n)
@@ -41,9 +47,9 @@ int mirror(int i, int n)
 void main()
 {
     int x0 = int(gl_GlobalInvocationID.x) * PX;
-    int y = int(gl_GlobalInvocationID.y);
+    int y = int(gl_GlobalInvocationID.y) + pc.y0;
     int og = int(gl_GlobalInvocationID.z);
-    if (x0 >= pc.out_w || y >= pc.out_h || og * OCB >= pc.out_c4)
+    if (x0 >= pc.out_w || y >= pc.y1 || og * OCB >= pc.out_c4)
         return;
 
     vec4 acc[OCB * PX];
@@ -56,17 +62,17 @@ void main()
     /* The PX outputs of a row read one window of WIN input texels per
      * kernel row: fetched once, used by all K taps. */
     const int WIN = (PX - 1) * S + K;
-    int plane = pc.in_h * pc.in_w;
+    int plane = pc.src_h * pc.in_w;
     int ix0 = x0 * S - pc.pad_l;
     for (int ic = 0; ic < pc.in_c4; ic++) {
-        Norm nf = norm_of(ic);
+        Norm nf = norm_of(pc.ab_off, ic);
         for (int ky = 0; ky < K; ky++) {
             int iy = y * S + ky - pc.pad_t;
             if (REFLECT != 0)
                 iy = mirror(iy, pc.in_h);
             if (iy < 0 || iy >= pc.in_h)
                 continue;
-            int row = ic * plane + iy * pc.in_w;
+            int row = ic * plane + (iy - pc.src_y0) * pc.in_w;
             vec4 win[WIN];
             [[unroll]] for (int i = 0; i < WIN; i++) {
                 int ix = ix0 + i;
@@ -91,6 +97,6 @@ void main()
     for (int t = 0; t < OCB; t++)
         for (int p = 0; p < PX; p++)
             if (x0 + p < pc.out_w)
-                imageStore(dst, texel_index(og * OCB + t, y, x0 + p, pc.out_h, pc.out_w),
+                imageStore(dst, texel_index(og * OCB + t, y - pc.dst_y0, x0 + p, pc.dst_h, pc.out_w),
                            acc[t * PX + p]);
 }

@@ -21,11 +21,17 @@ layout(constant_id = 6) const int NORM_IN = 0;
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+/* Rows y0..y1-1 of the output, as in conv.comp: a tiled plan (engine/network.c) keeps a
+ * band of a tensor: rows src_y0.. of the input in a buffer of src_h rows,
+ * output rows from dst_y0 in one of dst_h rows; in_h and out_h are the
+ * whole tensors' heights, which is where padding starts. */
 layout(push_constant) uniform Push {
     int in_w, in_h, in_c4;
     int out_w, out_h, out_c4;
     int pad_t, pad_l;
     int w_off, b_off;
+    int ab_off;
+    int y0, y1, src_y0, src_h, dst_y0, dst_h;
 } pc;
 
 /* floor(a / S) for any sign of a */
@@ -41,8 +47,8 @@ void main()
     int phase = int(gl_GlobalInvocationID.z) % S;
     int og = int(gl_GlobalInvocationID.z) / S;
     int xs = phase + S * int(gl_GlobalInvocationID.x) * PX; /* the first output */
-    int y = int(gl_GlobalInvocationID.y);
-    if (xs >= pc.out_w || y >= pc.out_h || og * OCB >= pc.out_c4)
+    int y = int(gl_GlobalInvocationID.y) + pc.y0;
+    if (xs >= pc.out_w || y >= pc.y1 || og * OCB >= pc.out_c4)
         return;
 
     vec4 acc[OCB * PX];
@@ -52,7 +58,7 @@ void main()
             acc[t * PX + p] = b;
     }
 
-    int plane = pc.in_h * pc.in_w;
+    int plane = pc.src_h * pc.in_w;
     for (int ky = 0; ky < K; ky++) {
         int ty = y + pc.pad_t - ky;
         if (ty < 0 || ty % S != 0 || ty / S >= pc.in_h)
@@ -64,8 +70,8 @@ void main()
                 continue; /* this tap lands between input pixels here */
             int ix0 = floor_div(tx);
             for (int ic = 0; ic < pc.in_c4; ic++) {
-                Norm nf = norm_of(ic);
-                int row = ic * plane + iy * pc.in_w;
+                Norm nf = norm_of(pc.ab_off, ic);
+                int row = ic * plane + (iy - pc.src_y0) * pc.in_w;
                 vec4 v[PX];
                 for (int p = 0; p < PX; p++) {
                     int ix = ix0 + p;
@@ -89,7 +95,7 @@ void main()
         for (int p = 0; p < PX; p++) {
             int x = xs + S * p;
             if (x < pc.out_w)
-                imageStore(dst, texel_index(og * OCB + t, y, x, pc.out_h, pc.out_w),
+                imageStore(dst, texel_index(og * OCB + t, y - pc.dst_y0, x, pc.dst_h, pc.out_w),
                            acc[t * PX + p]);
         }
 }

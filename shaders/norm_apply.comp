@@ -18,6 +18,7 @@ layout(set = 0, binding = 4) readonly buffer Factors { vec4 ab[]; };
 
 layout(push_constant) uniform Push {
     int w, h, c4;
+    int ab_off;     /* of the norm's factors */
 } pc;
 
 void main()
@@ -29,7 +30,7 @@ void main()
     int i = texel_index(c, y, x, pc.h, pc.w);
     vec4 v = texelFetch(src0, i);
     if (HAS_NORM != 0)
-        v = ab[2 * c] * v + ab[2 * c + 1];
+        v = ab[pc.ab_off + 2 * c] * v + ab[pc.ab_off + 2 * c + 1];
     if (RELU != 0)
         v = max(v, vec4(0.0));
     if (HAS_ADD != 0)

@@ -5,6 +5,8 @@
  * of the normalised tensor. Needs the constant NORM_IN declared first.
  * The factors of a channel texel are loaded once, outside the tap loops:
  * loads inside them are not hoisted and cost more than the norm saves.
+ * Each norm has its factors at a texel offset of its own (off), so that a
+ * tiled plan can run a conv again after a later norm's statistics.
  */
 layout(set = 0, binding = 4) readonly buffer NormFactors { vec4 norm_ab[]; };
 
@@ -12,11 +14,11 @@ struct Norm {
     vec4 a, b;
 };
 
-Norm norm_of(int c4)
+Norm norm_of(int off, int c4)
 {
     Norm n;
-    n.a = NORM_IN != 0 ? norm_ab[2 * c4] : vec4(1.0);
-    n.b = NORM_IN != 0 ? norm_ab[2 * c4 + 1] : vec4(0.0);
+    n.a = NORM_IN != 0 ? norm_ab[off + 2 * c4] : vec4(1.0);
+    n.b = NORM_IN != 0 ? norm_ab[off + 2 * c4 + 1] : vec4(0.0);
     return n;
 }
 

@@ -20,11 +20,12 @@ layout(set = 0, binding = 3) readonly buffer Partials { vec4 part[]; };
 layout(set = 0, binding = 4) buffer Factors { vec4 ab[]; };
 
 layout(push_constant) uniform Push {
-    int npix, c4, chunk, n_chunks;
+    int n_chunks, c4;
     int scale_off, shift_off;
     float eps;
     int gate_off, hist_off; /* texel of k, first texel of this layer's history */
     int smoothed;           /* this layer's statistics are smoothed */
+    int ab_off;             /* where its factors go */
 } pc;
 
 void main()
@@ -35,9 +36,9 @@ void main()
     float n = 0.0;
     vec4 mean = vec4(0.0), m2 = vec4(0.0);
     for (int k = 0; k < pc.n_chunks; k++) {
-        float nk = float(min(pc.chunk, pc.npix - k * pc.chunk));
-        vec4 mk = part[2 * (c * pc.n_chunks + k)];
-        vec4 m2k = part[2 * (c * pc.n_chunks + k) + 1];
+        int i = 3 * (c * pc.n_chunks + k);
+        vec4 mk = part[i], m2k = part[i + 1];
+        float nk = part[i + 2].x;
         float nn = n + nk;
         vec4 d = mk - mean;
         mean += d * (nk / nn);
@@ -53,6 +54,6 @@ void main()
     ab[pc.hist_off + 2 * c] = mean;
     ab[pc.hist_off + 2 * c + 1] = var;
     vec4 a = texelFetch(src1, pc.scale_off + c) * inversesqrt(var + pc.eps);
-    ab[2 * c] = a;
-    ab[2 * c + 1] = texelFetch(src1, pc.shift_off + c) - mean * a;
+    ab[pc.ab_off + 2 * c] = a;
+    ab[pc.ab_off + 2 * c + 1] = texelFetch(src1, pc.shift_off + c) - mean * a;
 }

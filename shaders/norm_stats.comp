@@ -4,7 +4,10 @@
  * Instance-norm statistics, first pass: workgroup (chunk, c4) reduces
  * up to CHUNK pixels of one channel texel to their mean and sum of squared
  * deviations (M2). Deviations from the chunk's own mean keep fp32 exact
- * enough for 1080p planes; norm_reduce.comp merges the chunks.
+ * enough for 1080p planes; norm_reduce.comp merges the chunks, by the
+ * pixel count each writes. A tiled plan computes a tensor band by band:
+ * each band's chunks, npix pixels in planes of `plane` texels, take the
+ * slots from k0 of the n_chunks of the whole tensor.
  */
 #include "common.glsl"
 
@@ -15,6 +18,7 @@ layout(set = 0, binding = 3) buffer Partials { vec4 part[]; };
 
 layout(push_constant) uniform Push {
     int npix, c4, chunk, n_chunks;
+    int plane, k0;
 } pc;
 
 shared vec4 red[WG];
@@ -39,7 +43,7 @@ void main()
     int k = int(gl_WorkGroupID.x), c = int(gl_WorkGroupID.y);
     int tid = int(gl_LocalInvocationID.x);
     int begin = k * pc.chunk, end = min(begin + pc.chunk, pc.npix);
-    int base = c * pc.npix;
+    int base = c * pc.plane;
 
     vec4 s = vec4(0.0);
     for (int i = begin + tid; i < end; i += WG)
@@ -53,7 +57,9 @@ void main()
     }
     m2 = reduce_sum(m2);
     if (tid == 0) {
-        part[2 * (c * pc.n_chunks + k)] = mean;
-        part[2 * (c * pc.n_chunks + k) + 1] = m2;
+        int i = 3 * (c * pc.n_chunks + pc.k0 + k);
+        part[i] = mean;
+        part[i + 1] = m2;
+        part[i + 2] = vec4(float(end - begin));
     }
 }

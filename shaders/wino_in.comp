@@ -16,7 +16,10 @@ layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(push_constant) uniform Push {
     int w, h, c4;
-    int tiles_x, tiles_y;
+    int tiles_x, tiles_y;   /* tiles_y: tile rows from ty0, a band of them
+                             * in a tiled plan (engine/network.c) */
+    int ab_off;     /* of the deferred norm's factors */
+    int ty0;
 } pc;
 
 /* Source index of coordinate i in 0..n-1, or -1 for a zero. Mirroring
@@ -37,8 +40,8 @@ void main()
     int c = int(gl_GlobalInvocationID.z);
     if (tx >= pc.tiles_x || ty >= pc.tiles_y || c >= pc.c4)
         return;
-    int x0 = tx * WINO_T - 1, y0 = ty * WINO_T - 1;
-    Norm nf = norm_of(c);
+    int x0 = tx * WINO_T - 1, y0 = (pc.ty0 + ty) * WINO_T - 1;
+    Norm nf = norm_of(pc.ab_off, c);
     int ix[6];
     for (int j = 0; j < 6; j++)
         ix[j] = source(x0 + j, pc.w);

@@ -14,8 +14,9 @@ layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(push_constant) uniform Push {
     int w, h, c4;
-    int tiles_x, tiles_y;
+    int tiles_x, tiles_y;   /* tiles_y: tile rows from ty0 (wino_in.comp) */
     int b_off;
+    int ty0;
 } pc;
 
 void main()
@@ -37,7 +38,7 @@ void main()
     }
     vec4 b = HAS_BIAS != 0 ? texelFetch(src1, pc.b_off + c) : vec4(0.0);
     for (int r = 0; r < 4; r++) {
-        int y = ty * WINO_T + r;
+        int y = (pc.ty0 + ty) * WINO_T + r;
         vec4 m[6];
         for (int j = 0; j < 6; j++)
             m[j] = t[r * 6 + j];
