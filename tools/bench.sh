@@ -15,8 +15,11 @@
 #                       640x360; 0 skips it
 #   NST_BENCH_SIZE      1 (default): also 1280x720 frames with the network at
 #                       640x360 (size=); 0 skips it
+#   NST_BENCH_BIG       1 (default): also tiling's cost (1920x1080 in bands of
+#                       135 rows against the whole frame, alternating) and
+#                       3840x2160, which tiles by itself on lavapipe; 0 skips it
 #   NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3)
-# Takes 2-5 minutes on 2 cores and lavapipe, most of it 1920x1080.
+# Takes 5-8 minutes on 2 cores and lavapipe, most of it 1920x1080 and up.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$top" || exit 1
@@ -105,6 +108,28 @@ if [ "${NST_BENCH_SIZE:-1}" != 0 ]; then
 	netsize=$("$B/nst-bench" "$model" 1280x720 -n 3 -s 640x360 | grep '^|') || status=1
 fi
 
+# ---- big frames: what tiling costs, and 3840x2160 ----------------------------------
+big_rows=
+if [ "${NST_BENCH_BIG:-1}" != 0 ]; then
+	echo "== tiling at 1920x1080 (bands of 135 rows against the whole frame), and 3840x2160" >&2
+	: >"$out/big.txt"
+	for t in -1 135 -1 135; do
+		NST_TILE_ROWS=$t "$B/nst-bench" "$model" 1920x1080 -n 1 |
+			awk -F'|' -v t="$t" '$2 ~ /x/ { gsub(/ /, ""); print t, $3, $5 }' >>"$out/big.txt"
+	done
+	NST_TILE_ROWS=0 "$B/nst-bench" "$model" 3840x2160 -n 1 |
+		awk -F'|' '$2 ~ /x/ { gsub(/ /, ""); print "4k", $3, $5, $4 }' >>"$out/big.txt"
+	grep -q '^4k ' "$out/big.txt" || status=1
+	big_rows=$(awk '{ if ($1 == "4k") { k = $2; km = $3; kg = $4; next }
+			if (!($1 in best) || $2 < best[$1]) best[$1] = $2; mem[$1] = $3 }
+		END {
+			printf "| 1920x1080, whole frame | %.0f | %.0f |\n", best["-1"], mem["-1"]
+			printf "| 1920x1080, bands of 135 rows | %.0f (%.2fx) | %.0f (%.2fx) |\n", best["135"],
+				best["135"] / best["-1"], mem["135"], mem["135"] / mem["-1"]
+			if (k != "") printf "| 3840x2160, tiled where needed (%s GFLOP/s) | %.0f | %.0f |\n", kg, k, km
+		}' "$out/big.txt")
+fi
+
 # ---- the report --------------------------------------------------------------------
 {
 	echo "## make bench: udnie (126,144 MAC per pixel)"
@@ -178,6 +203,14 @@ fi
 		echo "1280x720 frames with the network at 640x360 (size=640x360, guided upsampling), frames alternating with the full-size network:"
 		echo
 		echo "$netsize"
+	fi
+	if [ -n "$big_rows" ]; then
+		echo
+		echo "Big frames: tiling (the full-resolution convs in bands, statistics over the whole frame; best of 2 alternating runs at 1920x1080, one frame after a warm-up at 3840x2160):"
+		echo
+		echo "| frames | ms per frame | device MiB |"
+		echo "|---|---|---|"
+		echo "$big_rows"
 	fi
 	if [ -n "$temporal" ]; then
 		echo
