@@ -132,18 +132,25 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 LIB_OBJ_FUZZ := $(ENGINE_SRC:engine/%.c=$(B)/obj-fuzz/%.o)
 
-$(B)/obj-fuzz/%.o: engine/%.c $(wildcard engine/*.h)
+$(B)/obj-fuzz/%.o: engine/%.c $(wildcard engine/*.h) | fuzz-cc
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 # An archive, so that each harness links only the objects it reaches:
 # none of them needs Vulkan.
 $(B)/libnst-fuzz.a: $(LIB_OBJ_FUZZ)
 	rm -f $@ && ar rcs $@ $^
+# fuzz_device defines the Vulkan entry points it needs itself; libvulkan
+# only completes the link (vk.c refers to the others).
+FUZZ_LIBS_fuzz_device := -lvulkan
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(B)/libnst-fuzz.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(B)/libnst-fuzz.a -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(B)/libnst-fuzz.a $(FUZZ_LIBS_$*) -lm
 
-.PHONY: fuzz fuzzers
+.PHONY: fuzz fuzzers fuzz-cc
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang" \
+	  "with libFuzzer: apt-get install clang libclang-rt-dev" \
+	  "(or FUZZ_CC=...)"; exit 1; }
 fuzzers: $(FUZZERS)
 fuzz: fuzzers
 	NST_BUILD=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)

@@ -2,7 +2,8 @@
  * The fuzzing corpus as a regression test, without clang: every file of
  * tests/fuzz/corpus/<harness>/ through the libFuzzer harness's own code
  * (tests/fuzz/fuzz_<harness>.c, included here), under the sanitizers in
- * the tests-san build. The harnesses abort on any bug they look for, which
+ * the tests-san build. This program uses no Vulkan device: fuzz_device.c's
+ * stand-ins for the Vulkan entry points replace the loader's in it. The harnesses abort on any bug they look for, which
  * tests/run.sh counts as a failure.
  *
  * For the model corpus it checks more: valid-*.bin load, and each
@@ -25,6 +26,9 @@
 #undef FUZZ_ENTRY
 #define FUZZ_ENTRY fuzz_frame_one
 #include "fuzz/fuzz_frame.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_device_one
+#include "fuzz/fuzz_device.c" /* its Vulkan stubs replace the loader's here */
 #undef FUZZ_ENTRY
 
 /* What the loader must say about each broken file (a part of it). */
@@ -260,5 +264,6 @@ int main(void)
     model_messages(root);
     replay(root, "model", fuzz_model_one);
     replay(root, "frame", fuzz_frame_one);
+    replay(root, "device", fuzz_device_one);
     return check_status();
 }

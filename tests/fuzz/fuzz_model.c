@@ -13,10 +13,12 @@
  *   - an accepted model that breaks what the engine relies on without
  *     checking again (inputs of earlier layers, channels, weights inside
  *     the block and finite, the output op last, the metadata).
- * An accepted model then runs through the C reference (engine/ref.c and
- * ref_frame.c: the network on a small frame, and the temporal path's
- * smoothed instance norms) when what it would compute is small, which
- * stands in for the Vulkan engine's planning without creating a device.
+ * An accepted model then goes through what the host does with it before
+ * any device is involved, Winograd's weight transform (winograd.c), and
+ * runs through the C reference (engine/ref.c, ref_frame.c, ref_resize.c:
+ * the network on a small frame, below the frame's size, and the temporal
+ * path's smoothed instance norms) when what it would compute is small,
+ * which stands in for the Vulkan engine's planning without a device.
  *
  * tests/test_fuzz_corpus.c runs this same code over the corpus in
  * `make check`, built by gcc, as a regression test; FUZZ_ENTRY names the
@@ -36,6 +38,7 @@
 #include "ref.h"
 #include "ref_frame.h"
 #include "ref_resize.h"
+#include "winograd.h"
 
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY LLVMFuzzerTestOneInput
@@ -261,6 +264,29 @@ end:
         free(f.data[p]);
 }
 
+/* ---- the host's weight transforms ------------------------------------------------ */
+
+/* Winograd's transformed weights, packed as the engine uploads them (its
+ * choice of output texels per invocation, network.c's conv_ocb), into a
+ * block of exactly nst_wino_texels: ASan sees a write past it. */
+static void fm_winograd(const NstModel *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const NstLayer *l = &m->layers[i];
+        int ocb = (l->out_ch + 3) / 4 % 2 == 0 ? 2 : 1;
+        size_t n;
+        float *dst;
+
+        if (!nst_wino_applies(l))
+            continue;
+        n = nst_wino_texels(l) * 4;
+        if (n > FM_MAX_ELEMENTS * 4 || !(dst = malloc(n * sizeof(*dst))))
+            continue;
+        nst_wino_pack(l, ocb, dst);
+        free(dst);
+    }
+}
+
 /* ---- the two ways in ----------------------------------------------------------- */
 
 /* Loads the bytes as a file, through a memfd: the reader's read loop and
@@ -354,8 +380,10 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         nst_model_free(&mf);
     }
 
-    if (m)
+    if (m) {
+        fm_winograd(m);
         fm_run_reference(m, size);
+    }
     nst_model_free(&m);
     if (m)
         fm_bug("nst_model_free left the pointer set");

@@ -178,6 +178,17 @@ def every_op_chained():
     return m
 
 
+def winograd():
+    """3x3 stride-1 convs of 16 channels and more, which the engine runs by
+    Winograd: 20 outputs (5 texels, one per invocation) and 16 (two)."""
+    m = Model()
+    x = m.conv(-1, 3, 16, 3)
+    x = m.conv(x, 16, 20, 3, padding=2)
+    x = m.conv(x, 20, 16, 3, bias=False)
+    m.output(m.conv(x, 16, 3, 1))
+    return m
+
+
 def metadata():
     """64 records (the most), UTF-8 of every length, an empty value."""
     m = tiny()
@@ -331,16 +342,47 @@ def frames():
     return out
 
 
+# ---- device strings (fuzz_device.c) ------------------------------------------------------
+
+def devices():
+    def dev(kind, name, api11=True, flags=0x3, count=1):
+        return struct.pack("<4B16s", kind, int(api11), flags, count, name.encode())
+    llvmpipe = dev(4, "llvmpipe (LLVM)")
+    nvidia = dev(2, "NVIDIA H100")
+    intel = dev(1, "Intel(R) Xe")
+    no_compute = dev(2, "GFX only", flags=0x1)
+    old = dev(2, "Old GPU", api11=False)
+    out = {}
+    for name, devs, want in (
+            ("default-discrete", [llvmpipe, intel, nvidia], ""),
+            ("default-none", [], ""),
+            ("index-2", [llvmpipe, intel, nvidia], "2"),
+            ("index-past-end", [llvmpipe], "7"),
+            ("index-spaces-sign", [llvmpipe, nvidia], " +1"),
+            ("index-huge", [llvmpipe], "99999999999999999999999"),
+            ("index-minus", [llvmpipe], "-1"),
+            ("name-nocase", [llvmpipe, nvidia], "nViDiA"),
+            ("name-no-match", [llvmpipe, nvidia], "AMD"),
+            ("name-longer-than-any", [llvmpipe], "llvmpipe (LLVM) and more"),
+            ("skips-no-compute", [no_compute, old, llvmpipe], ""),
+            ("name-of-no-compute", [no_compute, llvmpipe], "GFX"),
+            ("name-utf8", [dev(2, "GPU \u00e9")], "\u00c9"),
+            ("long-string", [llvmpipe], "x" * 3000)):
+        out[name] = bytes([len(devs)]) + b"".join(devs) + want.encode()
+    return out
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus")
     models = {"valid-tiny": tiny(), "valid-small": small(),
               "valid-residual": residual(), "valid-compact": compact(),
-              "valid-every-op": every_op_chained(),
+              "valid-every-op": every_op_chained(), "valid-winograd": winograd(),
               "valid-metadata": metadata()}
     files = {("model", k + ".bin"): v.bytes() for k, v in models.items()}
     files.update({("model", "bad-" + k + ".bin"): v for k, v in broken().items()})
     files.update({("frame", k): v for k, v in frames().items()})
+    files.update({("device", k): v for k, v in devices().items()})
     for (d, name), data in sorted(files.items()):
         os.makedirs(os.path.join(root, d), exist_ok=True)
         with open(os.path.join(root, d, name), "wb") as f:
