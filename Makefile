@@ -4,6 +4,7 @@
 #   make models   converts the five ml5 styles to build/models/<style>.bin
 #   make demo     stylizes a real clip into build/demo/
 #   make check    the whole test suite; last line "N passed, N failed"
+#   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS (60) in all (clang)
 #   make clean
 
 B      := build
@@ -109,6 +110,51 @@ SAN_KEEP_DRIVER := $(firstword $(wildcard /usr/lib/*/libvulkan_lvp.so))
 SAN_LINK = $(if $(SAN_KEEP_DRIVER),-Wl$(comma)--no-as-needed $(SAN_KEEP_DRIVER))
 comma := ,
 
+# tests/test_fuzz_corpus.c replays the fuzzing corpus through the harnesses,
+# which it includes.
+FUZZ_HARNESS_SRC := $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+$(B)/tests/test_fuzz_corpus $(B)/tests-san/test_fuzz_corpus \
+$(B)/tests/test_model $(B)/tests-san/test_model: $(FUZZ_HARNESS_SRC)
+
+# ---- fuzzing ------------------------------------------------------------------
+# make fuzz: every libFuzzer harness tests/fuzz/fuzz_<name>.c, built with
+# clang against libnst's sources (with ASan and UBSan, no Vulkan), run over
+# tests/fuzz/corpus/<name>/ and then for its share of FUZZ_SECONDS
+# (tests/fuzz/run.sh). Fails on any crash, sanitizer report, leak, or input
+# over the time or memory limits; the inputs that did it are left in
+# build/fuzz/artifacts/. New inputs collect in build/fuzz/corpus-<name>/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -I engine -I tests/fuzz -g -O1 $(FUZZ_SAN)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+LIB_OBJ_FUZZ := $(ENGINE_SRC:engine/%.c=$(B)/obj-fuzz/%.o)
+
+$(B)/obj-fuzz/%.o: engine/%.c $(wildcard engine/*.h) | fuzz-cc
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# An archive, so that each harness links only the objects it reaches:
+# none of them needs Vulkan.
+$(B)/libnst-fuzz.a: $(LIB_OBJ_FUZZ)
+	rm -f $@ && ar rcs $@ $^
+# fuzz_device defines the Vulkan entry points it needs itself; libvulkan
+# only completes the link (vk.c refers to the others).
+FUZZ_LIBS_fuzz_device := -lvulkan
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(B)/libnst-fuzz.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(B)/libnst-fuzz.a $(FUZZ_LIBS_$*) -lm
+
+.PHONY: fuzz fuzzers fuzz-cc
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang" \
+	  "with libFuzzer: apt-get install clang libclang-rt-dev" \
+	  "(or FUZZ_CC=...)"; exit 1; }
+fuzzers: $(FUZZERS)
+fuzz: fuzzers
+	NST_BUILD=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+
 # ---- ffmpeg with the filter ------------------------------------------------
 ffmpeg: $(B)/ffmpeg
 $(B)/ffmpeg: lib filter/vf_nst.c $(wildcard patches/*/*.patch) tools/build-ffmpeg.sh
@@ -140,6 +186,6 @@ check: all models tests
 clean:
 	rm -rf $(B)/obj $(B)/obj-san $(B)/shaders $(B)/tests $(B)/tests-san \
 	       $(B)/libnst.a $(B)/libnst-san.a $(B)/models $(B)/demo $(B)/check \
-	       $(B)/size-compare
+	       $(B)/size-compare $(B)/obj-fuzz $(B)/libnst-fuzz.a $(B)/fuzz
 distclean:
 	rm -rf $(B)

@@ -7,12 +7,15 @@
 int nst_frame_layout(NstPixelFormat format, int width, int height,
                      NstFrameLayout *l)
 {
-    int cw = (width + 1) / 2, ch = (height + 1) / 2;
+    int cw, ch;
     size_t off = 0;
 
     memset(l, 0, sizeof(*l));
     if (width < 1 || height < 1 || width > 32768 || height > 32768)
         return NST_ERR_INVALID;
+    /* only now: width + 1 overflows for a width of INT_MAX */
+    cw = (width + 1) / 2;
+    ch = (height + 1) / 2;
     l->format = format;
     l->width = width;
     l->height = height;

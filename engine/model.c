@@ -4,8 +4,9 @@
  * The file is untrusted. Every count, offset, size, shape, enum, index and
  * float is checked against the file size and against each other before
  * anything is allocated in proportion to it, so a short file can never make
- * the reader allocate much more than its own size. Every rejection says
- * which field held which value.
+ * the reader allocate much more than its own size (NST_MODEL_ALLOC_LIMIT in
+ * model.h says how much; tests/fuzz/fuzz_model.c checks it on every input).
+ * Every rejection says which field held which value.
  */
 #include <errno.h>
 #include <math.h>
@@ -276,9 +277,17 @@ static int check_magic_and_version(Parser *p)
 
     if (p->size == 0)
         return fail(p, NST_ERR_FORMAT, "empty file (0 bytes), not a style.bin");
-    if (memcmp(p->data, MAGIC, p->size < magic_len ? p->size : magic_len))
+    if (memcmp(p->data, MAGIC, p->size < magic_len ? p->size : magic_len)) {
+        /* the bytes that are there, in hex: they often say what it is */
+        char found[3 * 8 + 1] = "";
+        size_t k;
+
+        for (k = 0; k < magic_len && k < p->size; k++)
+            snprintf(found + 3 * k, sizeof(found) - 3 * k, "%02x%s",
+                     p->data[k], k + 1 < magic_len && k + 1 < p->size ? " " : "");
         return fail(p, NST_ERR_FORMAT, "bad magic: not a style.bin (the file "
-                    "does not start with \"" MAGIC "\")");
+                    "starts with %s, not \"" MAGIC "\")", found);
+    }
     if (p->size < 12)
         return fail(p, NST_ERR_FORMAT, "truncated header: the file is %zu "
                     "bytes, the header alone is %d", p->size, NST_HEADER_SIZE);
@@ -396,8 +405,10 @@ static int parse_meta(Parser *p)
             return fail(p, NST_ERR_FORMAT, "metadata record %u: key_len is %u, "
                         "must be 1..%d", i, m->key_len, MAX_KEY_LEN);
         if (p->size - pos < m->key_len)
-            return fail(p, NST_ERR_FORMAT, "metadata record %u: key runs past "
-                        "the end of the file", i);
+            return fail(p, NST_ERR_FORMAT, "metadata record %u: key (key_len "
+                        "%u at offset %llu) runs past the end of the file "
+                        "(%zu bytes)", i, m->key_len, (unsigned long long)pos,
+                        p->size);
         m->key = p->data + pos;
         pos += m->key_len;
         if ((why = check_utf8(m->key, m->key_len, &at)))
@@ -405,8 +416,9 @@ static int parse_meta(Parser *p)
                         "(byte %zu)", i, why, at);
         if (p->size - pos < 4)
             return fail(p, NST_ERR_FORMAT, "metadata record %u ('%.*s'): "
-                        "value_len is past the end of the file", i,
-                        (int)m->key_len, m->key);
+                        "value_len at offset %llu is past the end of the file "
+                        "(%zu bytes)", i, (int)m->key_len, m->key,
+                        (unsigned long long)pos, p->size);
         m->value_len = rd_u32(p->data + pos);
         pos += 4;
         if (m->value_len > MAX_VALUE_LEN)
@@ -415,8 +427,9 @@ static int parse_meta(Parser *p)
                         m->key, m->value_len, MAX_VALUE_LEN);
         if (p->size - pos < m->value_len)
             return fail(p, NST_ERR_FORMAT, "metadata record %u ('%.*s'): value "
-                        "runs past the end of the file", i, (int)m->key_len,
-                        m->key);
+                        "(value_len %u at offset %llu) runs past the end of "
+                        "the file (%zu bytes)", i, (int)m->key_len, m->key,
+                        m->value_len, (unsigned long long)pos, p->size);
         m->value = p->data + pos;
         pos += m->value_len;
         if ((why = check_utf8(m->value, m->value_len, &at)))
@@ -1138,6 +1151,12 @@ static int read_whole_file(Parser *p, FILE *f, uint8_t **out, size_t *out_size)
                                "style.bin", hint);
                     break;
                 }
+                /* Room for the whole file and one byte, in which fread
+                 * sees the end: one buffer of the file's size, not up to
+                 * twice that by doubling. A file that grows meanwhile
+                 * goes on doubling from there. */
+                if (hint >= (long long)new_cap)
+                    new_cap = (size_t)hint + 1;
             }
             if (new_cap > MAX_FILE_SIZE + 1)
                 new_cap = MAX_FILE_SIZE + 1;

@@ -16,6 +16,15 @@
 #define NST_LAYER_RECORD   64
 #define NST_TENSOR_NONE    0xFFFFFFFFu
 
+/* The most a style.bin of size bytes makes nst_model_load_memory allocate,
+ * all allocations of one load added up (freed or not): the tables it copies
+ * take at most 2.4 times their bytes (NstLayer and a LayerRecord per 64-byte
+ * layer record), the weights twice theirs (float16 widened to float32), the
+ * metadata its bytes and a little. nst_model_load_file adds the file's bytes
+ * once more for the read buffer, and 64 KiB (tests/test_model.c and
+ * tests/fuzz/fuzz_model.c hold the reader to this). */
+#define NST_MODEL_ALLOC_LIMIT(size) (4 * (uint64_t)(size) + 16384)
+
 typedef enum NstOp {
     NST_OP_CONV           = 1,
     NST_OP_CONV_TRANSPOSE = 2,

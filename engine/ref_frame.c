@@ -125,7 +125,10 @@ static float chroma_420(const NstModel *m, const NstLayer *o, const NstTensor *t
 static void blend(uint8_t *p, float styled, float strength)
 {
     float v = floorf(*p + strength * (styled - *p) + 0.5f);
-    *p = (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
+
+    /* Written so that NaN (finite weights can still overflow to inf and
+     * then inf - inf) becomes 0: converting NaN to uint8_t is undefined. */
+    *p = (uint8_t)(v >= 0.0f ? (v <= 255.0f ? v : 255.0f) : 0.0f);
 }
 
 /* t through the output transform o, cropped, converted and blended into f */
@@ -190,6 +193,13 @@ int nst_ref_process(const NstModel *m, NstFrame *f, float strength)
     nst_tensor_free(&in);
     if (ret < 0)
         return ret;
+    /* The frame is the output's top-left part: a network that shrinks its
+     * input (a stride-2 conv without a way back up) has none to give, and
+     * the engine refuses it too (nst_net_process). */
+    if (out.w < f->width || out.h < f->height) {
+        nst_tensor_free(&out);
+        return NST_ERR_UNSUPPORTED;
+    }
     nst_ref_tensor_to_frame(m, &out, f, strength);
     nst_tensor_free(&out);
     return NST_OK;

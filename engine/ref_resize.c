@@ -209,6 +209,10 @@ int nst_ref_process_sized(const NstModel *m, NstFrame *f, float strength, int w,
         (ret = nst_ref_layer(o, &y, NULL, &p)) < 0 ||
         (ret = nst_tensor_alloc(&crop, 3, h, w)) < 0)
         goto end;
+    if (p.w < w || p.h < h) { /* a network that shrinks: as nst_ref_process */
+        ret = NST_ERR_UNSUPPORTED;
+        goto end;
+    }
     /* the network's output may be larger: its top-left w x h is aligned */
     for (int c = 0; c < 3; c++)
         for (int j = 0; j < h; j++)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fuzz/fuzz_alloc.h"
 #include "model.h"
 
 #define HEADER_SIZE 96
@@ -632,7 +633,13 @@ static void test_structural(const Blob *good, const Layout *l)
     b.size = good->size;
 
     memcpy(b.data, "NOTSTYLE", 8);
-    expect_failure("refuses wrong magic", &b, FMT, "bad magic");
+    expect_failure("refuses wrong magic, saying what the file starts with",
+                   &b, FMT, "bad magic: not a style.bin (the file starts with "
+                   "4e 4f 54 53 54 59 4c 45, not \"NSTSTYLE\")");
+    b.size = 3;
+    expect_failure("refuses 3 bytes of wrong magic", &b, FMT,
+                   "the file starts with 4e 4f 54, not");
+    b.size = good->size;
     memcpy(b.data, "NSTSTYLE", 8);
 
     put_u64(b.data, 56, l->data + 16);
@@ -716,7 +723,29 @@ static void test_tiny_absurd(void)
     put_u32(h, 16, 64);
     put_u32(h, 96, 64); /* first key_len, its key not in the file */
     expect_failure("refuses tiny-absurd (metadata past the end)", &b, FMT,
-                   "metadata record 0: key runs past the end of the file");
+                   "metadata record 0: key (key_len 64 at offset 100) runs "
+                   "past the end of the file (100 bytes)");
+
+    /* the first record's value_len, then its value, cut off by the end
+     * (the header's metadata count is still 64, its offset 96) */
+    {
+        uint8_t v[110];
+
+        memcpy(v, h, 100);
+        put_u32(v, 96, 1);
+        memcpy(v + 100, "k\x20\0\0\0abcde", 10);
+        b.data = v;
+        b.size = 103;
+        expect_failure("refuses a value_len cut off by the end", &b, FMT,
+                       "metadata record 0 ('k'): value_len at offset 101 is "
+                       "past the end of the file (103 bytes)");
+        b.size = sizeof(v);
+        expect_failure("refuses a value cut off by the end", &b, FMT,
+                       "metadata record 0 ('k'): value (value_len 32 at "
+                       "offset 105) runs past the end of the file (110 bytes)");
+        b.data = h;
+        b.size = sizeof(h);
+    }
 
     put_u32(h, 16, 0);
     put_u64(h, 40, UINT64_MAX - 10);
@@ -1004,6 +1033,130 @@ static void test_other_ops(void)
     free(b.data);
 }
 
+/* ---- allocation bounded by the file's size ------------------------------------ */
+
+/* Loads from memory (path NULL) or from the file path, counting every
+ * allocation of the load; checks code and the bound (limit). */
+static void check_alloc(const char *name, const Blob *b, const char *path,
+                        int code, uint64_t limit)
+{
+    NstModel *m = NULL;
+    char err[512] = "";
+    AllocCount c;
+    int ret;
+
+    alloc_count_begin();
+    ret = path ? nst_model_load_file(path, &m, err, sizeof(err))
+               : nst_model_load_memory(b->data, b->size, &m, err, sizeof(err));
+    c = alloc_count_end();
+    nst_model_free(&m);
+    check(ret == code && c.total <= limit, name, "code %d (want %d) \"%s\", "
+          "%llu bytes in %llu allocations (largest %llu), limit %llu", ret,
+          code, err, (unsigned long long)c.total, (unsigned long long)c.n,
+          (unsigned long long)c.largest, (unsigned long long)limit);
+    printf("# %s: %llu bytes allocated for a %zu-byte file\n", name,
+           (unsigned long long)c.total, b->size);
+}
+
+/* NST_MODEL_ALLOC_LIMIT: a file's counts and sizes can make the reader
+ * allocate at most a small multiple of the file's own size, however large
+ * they claim to be: each is checked against the bytes that are there
+ * before anything is allocated for it. Counted through the sanitizer's
+ * malloc hooks, so in the tests-san build only. */
+static void test_alloc_bound(const Blob *good)
+{
+    const char *build = env_or("NST_BUILD", "build");
+    uint8_t h[100] = "NSTSTYLE";
+    Blob tiny = { h, sizeof(h) }, tables;
+    char path[1024];
+    uint32_t i;
+    FILE *f;
+
+    if (!ALLOC_COUNTING) {
+        printf("# skip allocation bounds: counting needs AddressSanitizer "
+               "(the tests-san build of this test checks them)\n");
+        return;
+    }
+    /* 100 bytes claiming 2^32-1 of everything, then every table at its
+     * largest and 2^62 bytes of data */
+    put_u32(h, 8, 1);
+    put_u32(h, 12, HEADER_SIZE);
+    put_u32(h, 16, 0xFFFFFFFF);
+    put_u32(h, 20, 0xFFFFFFFF);
+    put_u32(h, 24, 0xFFFFFFFF);
+    put_u32(h, 28, 64);
+    put_f32(h, 80, 255.0f);
+    check_alloc("a 100-byte file claiming 2^32-1 records: refused within "
+                "NST_MODEL_ALLOC_LIMIT", &tiny, NULL, FMT,
+                NST_MODEL_ALLOC_LIMIT(tiny.size));
+    put_u32(h, 16, 0);
+    put_u32(h, 20, 1024);
+    put_u32(h, 24, 256);
+    put_u64(h, 32, 96);
+    put_u64(h, 40, 96);
+    put_u64(h, 48, 96 + 1024 * 80);
+    put_u64(h, 56, 1ull << 62);
+    put_u64(h, 64, 1ull << 62);
+    check_alloc("a 100-byte file claiming the largest tables and 2^62 bytes "
+                "of data: refused within NST_MODEL_ALLOC_LIMIT", &tiny, NULL,
+                FMT, NST_MODEL_ALLOC_LIMIT(tiny.size));
+
+    /* Tables that are there (1024 tensors, 256 layers: 98 KB) and the
+     * required metadata after them, each tensor claiming 2^36 floats: the
+     * tensor table is read into memory, nothing is allocated for what it
+     * claims. */
+    tables.size = 96 + 1024 * 80 + 256 * 64 + 96 + 64; /* data 64-aligned */
+    tables.data = calloc(1, tables.size);
+    if (!tables.data)
+        exit(2);
+    memcpy(tables.data, h, 96);
+    put_u32(tables.data, 16, 3);
+    put_u64(tables.data, 32, 96 + 1024 * 80 + 256 * 64);
+    memcpy(tables.data + 96 + 1024 * 80 + 256 * 64, "\4\0\0\0name\1\0\0\0x"
+           "\6\0\0\0source\1\0\0\0y\7\0\0\0license\1\0\0\0z", 44);
+    put_u64(tables.data, 56, tables.size - 64);
+    put_u64(tables.data, 64, 64);
+    for (i = 0; i < 1024; i++) {
+        size_t r = 96 + (size_t)i * 80;
+
+        snprintf((char *)tables.data + r, 40, "t%u", i);
+        put_u32(tables.data, r + 44, 4);
+        put_u32(tables.data, r + 48, 65536);
+        put_u32(tables.data, r + 52, 65536);
+        put_u32(tables.data, r + 56, 16);
+        put_u32(tables.data, r + 60, 1);
+        put_u64(tables.data, r + 72, 1ull << 38);
+    }
+    check_alloc("full tables, tensors claiming 2^38 bytes each: refused "
+                "within NST_MODEL_ALLOC_LIMIT", &tables, NULL, FMT,
+                NST_MODEL_ALLOC_LIMIT(tables.size));
+    expect_failure("full tables, tensors claiming 2^38 bytes each: the "
+                   "message names the first", &tables, FMT, "tensor 0 ('t0'): "
+                   "offset 0 + nbytes 274877906944 runs past the end of the "
+                   "data section (data_size 64)");
+    free(tables.data);
+
+    /* What a real model costs: its weights once, its tables a few times. */
+    check_alloc("udnie.bin from memory: within NST_MODEL_ALLOC_LIMIT", good,
+                NULL, NST_OK, NST_MODEL_ALLOC_LIMIT(good->size));
+    snprintf(path, sizeof(path), "%s/models/udnie.bin", build);
+    check_alloc("udnie.bin from its file: within NST_MODEL_ALLOC_LIMIT, the "
+                "file's bytes once and 128 KiB", good, path, NST_OK,
+                NST_MODEL_ALLOC_LIMIT(good->size) + good->size + 131072);
+
+    /* the 100-byte file through nst_model_load_file */
+    snprintf(path, sizeof(path), "%s/test_model-tiny.tmp", build);
+    if ((f = fopen(path, "wb"))) {
+        int made = fwrite(h, 1, sizeof(h), f) == sizeof(h);
+
+        if (fclose(f) == 0 && made)
+            check_alloc("the 100-byte file from a file: refused within the "
+                        "limit and 128 KiB", &tiny, path, FMT,
+                        NST_MODEL_ALLOC_LIMIT(tiny.size) + tiny.size + 131072);
+        remove(path);
+    }
+}
+
 /* ---- files --------------------------------------------------------------------- */
 
 static void test_files(void)
@@ -1087,6 +1240,7 @@ int main(void)
             test_truncations(&good, &l);
             test_random_flips(&good, &l);
         }
+        test_alloc_bound(&good);
     }
     free(good.data);
     return check_status();
