@@ -90,12 +90,27 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
     return NST_OK;
 }
 
-int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
+static int check_frame(NstEngine *e, const NstFrame *f, float strength)
 {
     if (!e || !f || (unsigned)f->format >= NST_PIX_NB || f->width < 1 || f->height < 1)
         return NST_ERR_INVALID;
     if (!(strength >= 0.0f && strength <= 1.0f)) {
         nst_log(&e->log, NST_LOG_ERROR, "strength %g is outside 0..1", strength);
+        return NST_ERR_INVALID;
+    }
+    return NST_OK;
+}
+
+int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
+{
+    int ret = check_frame(e, f, strength);
+
+    if (ret < 0)
+        return ret;
+    if (e->async.count) {
+        /* it would come back before frames submitted earlier */
+        nst_log(&e->log, NST_LOG_ERROR, "%d submitted frame(s) pending: receive "
+                "them before processing synchronously", e->async.count);
         return NST_ERR_INVALID;
     }
     if (strength == 0.0f) {
@@ -104,6 +119,34 @@ int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
     }
     return nst_net_process(&e->net, f, strength,
                            e->temporal.strength > 0.0f ? &e->temporal : NULL);
+}
+
+int nst_engine_submit(NstEngine *e, NstFrame *f, float strength)
+{
+    int ret = check_frame(e, f, strength);
+
+    if (ret < 0)
+        return ret;
+    if (e->async.count == NST_ENGINE_DEPTH)
+        return NST_ERR_AGAIN;
+    if (strength == 0.0f)
+        e->temporal.valid = 0; /* as in nst_engine_process */
+    return nst_async_submit(&e->async, &e->net,
+                            e->temporal.strength > 0.0f ? &e->temporal : NULL, f, strength);
+}
+
+int nst_engine_receive(NstEngine *e, NstFrame **f)
+{
+    if (!e || !f)
+        return NST_ERR_INVALID;
+    /* the temporal state whatever the setting now: a failed frame that
+     * used it must still invalidate it */
+    return nst_async_receive(&e->async, &e->net, &e->temporal, f);
+}
+
+int nst_engine_pending(const NstEngine *e)
+{
+    return e ? e->async.count : 0;
 }
 
 int nst_engine_set_network_size(NstEngine *e, int width, int height)
@@ -194,7 +237,11 @@ const char *nst_engine_device_name(const NstEngine *e)
 
 int nst_engine_set_profiling(NstEngine *e, int enable)
 {
-    return e ? nst_profiler_enable(&e->net.prof, &e->vk, enable) : NST_ERR_INVALID;
+    if (!e)
+        return NST_ERR_INVALID;
+    /* the query pool may be in use by frames on the device */
+    nst_async_idle(&e->async, &e->net, &e->temporal);
+    return nst_profiler_enable(&e->net.prof, &e->vk, enable);
 }
 
 int nst_engine_profile(const NstEngine *e, NstProfileEntry *entries, int max)
@@ -234,6 +281,7 @@ void nst_engine_free(NstEngine **pe)
 
     if (!e)
         return;
+    nst_async_free(&e->async, &e->vk); /* first: it waits for the device */
     nst_temporal_free(&e->temporal, &e->vk);
     nst_net_free(&e->net);
     nst_pipelines_free(&e->pipes);

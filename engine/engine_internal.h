@@ -2,6 +2,7 @@
 #ifndef NST_ENGINE_INTERNAL_H
 #define NST_ENGINE_INTERNAL_H
 
+#include "async.h"
 #include "network.h"
 #include "pipelines.h"
 #include "temporal.h"
@@ -13,6 +14,7 @@ struct NstEngine {
     NstPipelines pipes;
     NstNet net;
     NstTemporal temporal;
+    NstAsync async;     /* frames between nst_engine_submit and _receive */
     int fp16;           /* tensors stored as fp16 */
 };
 

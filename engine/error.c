@@ -15,6 +15,7 @@ const char *nst_strerror(int err)
     case NST_ERR_NOMEM:       return "out of memory";
     case NST_ERR_DEVICE:      return "Vulkan device error";
     case NST_ERR_LIMITS:      return "frame exceeds the device's limits";
+    case NST_ERR_AGAIN:       return "try again after receiving or submitting a frame";
     }
     return "unknown error";
 }

@@ -1214,7 +1214,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
         (ret = nst_vk_buffer_create(net->vk, &net->factors, (VkDeviceSize)n_factors * 16,
                                     NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(net->vk, &net->staging, net->frame.size,
-                                    NST_BUF_HOST | NST_BUF_STORAGE)) < 0)
+                                    NST_BUF_HOST | NST_BUF_STORAGE | NST_BUF_COPY)) < 0)
         return ret;
 
     max_steps = count_steps(net) + 1 + net->frame.n_planes;
@@ -1307,7 +1307,15 @@ static void close_norm_gate(NstNet *net)
                     16, 0);
 }
 
-int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
+int nst_net_planned_for(const NstNet *net, NstPixelFormat format, int width, int height)
+{
+    int in_w, in_h;
+
+    nst_resize_net_size(&net->resize, width, height, &in_w, &in_h);
+    return planned(net, format, width, height, in_w, in_h);
+}
+
+int nst_net_frame_setup(NstNet *net, const NstFrame *f, float strength, NstTemporal *t)
 {
     const NstLayer *transform;
     const NstBuffer *styled;
@@ -1323,15 +1331,17 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     }
     if (t && (ret = nst_temporal_prepare(t, net)) < 0)
         return ret;
-    nst_frame_pack(&net->frame, f, net->staging.mapped);
     nst_frame_push_in(&net->frame, f, net->input_bgr, net->input_min, net->input_max,
                       net->steps[net->pix_in_step].push);
     transform = nst_net_styled(net, &styled, &styled_w);
     for (int p = 0; p < net->frame.n_planes; p++)
         nst_frame_push_out(&net->frame, f, transform, net->input_bgr, p, styled_w, strength,
                            net->steps[net->pix_out_step + p].push);
-    if ((ret = nst_vk_begin(net->vk)) < 0)
-        return ret;
+    return NST_OK;
+}
+
+void nst_net_frame_record(NstNet *net, const NstFrame *f, float strength, NstTemporal *t)
+{
     nst_profiler_start(&net->prof, net->vk);
     close_norm_gate(net);
     nst_net_record(net, &net->steps[net->pix_in_step]);
@@ -1348,6 +1358,18 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     else
         for (int s = net->pix_out_step; s < net->n_steps; s++)
             nst_net_record(net, &net->steps[s]);
+}
+
+int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
+{
+    int ret;
+
+    if ((ret = nst_net_frame_setup(net, f, strength, t)) < 0)
+        return ret;
+    nst_frame_pack(&net->frame, f, net->staging.mapped);
+    if ((ret = nst_vk_begin(net->vk)) < 0)
+        return ret;
+    nst_net_frame_record(net, f, strength, t);
     if ((ret = nst_vk_submit_wait(net->vk)) < 0) {
         net->prof.active = 0;
         if (t)

@@ -119,6 +119,19 @@ int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);
  * t is not NULL (engine/temporal.h). */
 struct NstTemporal;
 int nst_net_process(NstNet *net, NstFrame *f, float strength, struct NstTemporal *t);
+/* The parts of nst_net_process, for the pipelined path (engine/async.c),
+ * which packs and unpacks the frame elsewhere and records into a command
+ * buffer of its own. nst_net_frame_setup plans for f unless planned and
+ * sets the frame steps' push constants; nst_net_frame_record records, into
+ * the begun vk->cmd, everything from the packed frame in net->staging to
+ * the restyled one there. */
+int  nst_net_frame_setup(NstNet *net, const NstFrame *f, float strength,
+                         struct NstTemporal *t);
+void nst_net_frame_record(NstNet *net, const NstFrame *f, float strength,
+                          struct NstTemporal *t);
+/* Whether the current plan serves such a frame: if not, the next
+ * nst_net_prepare replaces it (and every buffer of it). */
+int  nst_net_planned_for(const NstNet *net, NstPixelFormat format, int width, int height);
 /* After a frame's fence: reads its timings when profiling. */
 int nst_net_profile_done(NstNet *net);
 

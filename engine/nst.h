@@ -37,6 +37,7 @@ enum {
     NST_ERR_NOMEM       = -5, /* host or device memory exhausted */
     NST_ERR_DEVICE      = -6, /* no usable Vulkan device, or a Vulkan call failed */
     NST_ERR_LIMITS      = -7, /* frame too large for the device's limits */
+    NST_ERR_AGAIN       = -8, /* submit: the pipeline is full; receive: it is empty */
 };
 
 const char *nst_strerror(int err);
@@ -142,6 +143,53 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
  * strength 0 leaves the frame untouched. Any size from 1x1 up to the
  * device's limits; buffers are reallocated only when the size changes. */
 int nst_engine_process(NstEngine *engine, NstFrame *frame, float strength);
+
+/* ---- pipelined processing ---------------------------------------------- */
+
+/* nst_engine_process in two halves, so that the host's work on one frame
+ * overlaps the device's on another: nst_engine_submit packs the frame and
+ * queues its device work without waiting for it; nst_engine_receive waits
+ * for the oldest frame submitted and restyles it in place. Holding one
+ * frame back,
+ *
+ *   for each frame f:
+ *       nst_engine_submit(e, f, strength);
+ *       if (nst_engine_pending(e) == NST_ENGINE_DEPTH)
+ *           nst_engine_receive(e, &done);              // the frame before f
+ *   while (nst_engine_receive(e, &done) == NST_OK)     // at the end
+ *       ...
+ *
+ * the device runs frame N while the caller packs N+1, unpacks N-1 and does
+ * whatever else it does between frames (decoding, encoding); on a device
+ * with a queue family for copies the upload of N+1 runs there meanwhile.
+ * The cost is one frame of latency. Frames come back in the order they
+ * were submitted, each as nst_engine_process would have made it, bit for
+ * bit, temporal smoothing included: the device still runs them one after
+ * the other.
+ *
+ * A submitted frame is the engine's until it is received: its planes must
+ * stay valid and unchanged until then. Settings (strength, temporal
+ * smoothing, network size, nst_engine_reset) apply from the next frame
+ * submitted. At most NST_ENGINE_DEPTH frames are pending: one more is
+ * refused with NST_ERR_AGAIN, as is nst_engine_process (NST_ERR_INVALID)
+ * while any is. A frame refused or failed at submit is not pending; those
+ * submitted before it still are. nst_engine_free drops pending frames,
+ * leaving their pixels as they were.
+ *
+ * NST_TRANSFER=0 in the environment keeps uploads in the frame's one
+ * submission even where the device has a queue family for copies; =1
+ * uploads in a submission of their own even where it has none (on the
+ * compute queue: a test of the semaphores and barriers of that path). */
+#define NST_ENGINE_DEPTH 2
+int nst_engine_submit(NstEngine *engine, NstFrame *frame, float strength);
+
+/* Waits for the oldest pending frame and returns it in *frame, restyled.
+ * NST_ERR_AGAIN, *frame NULL: none is pending. On another error *frame is
+ * still the frame concerned, no longer pending, its pixels as they were. */
+int nst_engine_receive(NstEngine *engine, NstFrame **frame);
+
+/* Frames submitted and not yet received: 0..NST_ENGINE_DEPTH. */
+int nst_engine_pending(const NstEngine *engine);
 
 /* The size the network runs at, so that a weak device keeps up: the
  * frame's input is reduced to width x height by area averaging, the

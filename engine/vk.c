@@ -131,6 +131,36 @@ static int compute_family(VkPhysicalDevice phys, uint32_t *family)
     return 0;
 }
 
+/* A family other than compute's that can copy: one made for copies only
+ * (a discrete GPU's DMA engine) if there is one, else any other (graphics
+ * and compute queues can copy too). */
+static int transfer_family(VkPhysicalDevice phys, uint32_t compute, uint32_t *family)
+{
+    const VkQueueFlags copies = VK_QUEUE_TRANSFER_BIT | VK_QUEUE_GRAPHICS_BIT |
+                                VK_QUEUE_COMPUTE_BIT;
+    uint32_t n = 0;
+    VkQueueFamilyProperties q[32];
+    int found = 0;
+
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
+    if (n > 32)
+        n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, q);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == compute || !q[i].queueCount || !(q[i].queueFlags & copies))
+            continue;
+        if (!(q[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT))) {
+            *family = i;
+            return 1;
+        }
+        if (!found) {
+            *family = i;
+            found = 1;
+        }
+    }
+    return found;
+}
+
 static int type_rank(VkPhysicalDeviceType t)
 {
     switch (t) {
@@ -278,10 +308,21 @@ static int create_device(NstVk *vk)
         vk->fp16_texels = (fp.bufferFeatures & need) == need;
     }
 
+    /* a second queue for uploads where the device has a family for it */
+    VkDeviceQueueCreateInfo queues[2] = { q, q };
+    if (transfer_family(vk->phys, vk->queue_family, &vk->transfer_family)) {
+        vk->has_transfer = 1;
+        queues[1].queueFamilyIndex = vk->transfer_family;
+        info.queueCreateInfoCount = 2;
+        info.pQueueCreateInfos = queues;
+    }
+
     r = vkCreateDevice(vk->phys, &info, NULL, &vk->device);
     if (r != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkCreateDevice");
     vkGetDeviceQueue(vk->device, vk->queue_family, 0, &vk->queue);
+    if (vk->has_transfer)
+        vkGetDeviceQueue(vk->device, vk->transfer_family, 0, &vk->transfer_queue);
     r = vkCreateCommandPool(vk->device, &pool, NULL, &vk->cmd_pool);
     if (r != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkCreateCommandPool");

@@ -25,6 +25,13 @@ typedef struct NstVk {
     uint32_t timestamp_bits;       /* of queue_family; 0: no timestamps */
     int fp16_texels;               /* R16G16B16A16_SFLOAT texel buffers, both kinds */
     VkQueue queue;
+    /* A queue family other than queue_family that can copy (a GPU's copy
+     * engine, preferably), with one queue: the pipelined path uploads the
+     * next frame on it while queue_family runs the current one
+     * (engine/async.c). has_transfer 0: the device has none. */
+    int has_transfer;
+    uint32_t transfer_family;
+    VkQueue transfer_queue;
     VkCommandPool cmd_pool;
     VkCommandBuffer cmd;
     VkFence fence;

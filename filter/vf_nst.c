@@ -23,6 +23,14 @@
  * Neural style transfer through libnst: every frame is restyled in place by
  * a feed-forward style network that libnst runs as Vulkan compute shaders.
  * The filter itself only translates between AVFrame and NstFrame.
+ *
+ * Frames are pipelined (option pipeline, on by default): each frame is
+ * submitted to the engine, which starts it on the device and returns, and
+ * the filter outputs the frame before it meanwhile; so the device restyles
+ * one frame while the rest of the graph decodes the next and encodes the
+ * last. That costs one frame of latency: a frame comes out when the next
+ * one comes in, or at the end of the stream. pipeline=0 outputs every
+ * frame before taking the next (live sources that want no latency added).
  */
 
 #include <errno.h>
@@ -57,6 +65,15 @@ typedef struct NstContext {
     float net_scale;   /* parsed from size when a scale, else 0 */
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
     int64_t last_step; /* pts step from the one before it, 0 if none */
+    int pipeline;      /* submit and output a frame later (one frame of latency) */
+
+    /* Frames in the engine, oldest first: each AVFrame with the NstFrame
+     * that points into it and that the engine holds until it is received. */
+    struct {
+        AVFrame *frame;
+        NstFrame nst;
+    } held[NST_ENGINE_DEPTH];
+    int held_first, nb_held;
 
     NstModel *model;   /* from init until the engine is created */
     NstEngine *engine;
@@ -94,6 +111,8 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
     { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
       OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
+    { "pipeline", "restyle a frame on the device while the next one is decoded (one frame of latency)",
+      OFFSET(pipeline),   AV_OPT_TYPE_BOOL,   { .i64 = 1    }, 0,   1, FLAGS  },
     { NULL }
 };
 
@@ -243,14 +262,19 @@ static av_cold void uninit(AVFilterContext *ctx)
     unsigned n;
 
     nst_model_free(&s->model);
-    if (!s->engine)
-        return;
-    /* Each message was already logged as it came; the count makes a run
-     * with validation enabled easy to judge at a glance. */
-    n = nst_engine_validation_messages(s->engine);
-    if (n)
-        av_log(ctx, AV_LOG_ERROR, "%u Vulkan validation message(s)\n", n);
-    nst_engine_free(&s->engine);
+    if (s->engine) {
+        /* Each message was already logged as it came; the count makes a run
+         * with validation enabled easy to judge at a glance. */
+        n = nst_engine_validation_messages(s->engine);
+        if (n)
+            av_log(ctx, AV_LOG_ERROR, "%u Vulkan validation message(s)\n", n);
+        /* first: it drops the frames still held, and waits for the device */
+        nst_engine_free(&s->engine);
+    }
+    /* frames held when the graph stopped early (an error, the output closed) */
+    for (int i = 0; i < s->nb_held; i++)
+        av_frame_free(&s->held[(s->held_first + i) % NST_ENGINE_DEPTH].frame);
+    s->nb_held = 0;
 }
 
 static const enum AVPixelFormat pix_fmts[] = {
@@ -283,34 +307,92 @@ static NstColorMatrix nst_matrix(enum AVColorSpace csp)
     }
 }
 
-static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
+static void fill_nst_frame(NstFrame *f, const AVFrame *frame)
 {
-    AVFilterContext *ctx = inlink->dst;
+    memset(f, 0, sizeof(*f));
+    f->format = nst_pix_fmt(frame->format);
+    f->width  = frame->width;
+    f->height = frame->height;
+    for (int i = 0; i < 4; i++) {
+        f->data[i]     = frame->data[i];
+        f->linesize[i] = frame->linesize[i];
+    }
+    f->matrix = nst_matrix(frame->colorspace);
+    f->range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
+                                                       : NST_RANGE_LIMITED;
+}
+
+static int frame_error(AVFilterContext *ctx, const AVFrame *frame, int err)
+{
+    av_log(ctx, AV_LOG_ERROR, "Cannot process a %dx%d %s frame: %s\n",
+           frame->width, frame->height, av_get_pix_fmt_name(frame->format),
+           nst_strerror(err));
+    return nst_to_averror(err);
+}
+
+/* Outputs the oldest frame the engine holds, once restyled. */
+static int output_held(AVFilterContext *ctx)
+{
     NstContext *s = ctx->priv;
-    NstFrame f = { 0 };
+    AVFrame *frame = s->held[s->held_first].frame;
+    NstFrame *done;
     int ret;
 
+    s->held[s->held_first].frame = NULL;
+    s->held_first = (s->held_first + 1) % NST_ENGINE_DEPTH;
+    s->nb_held--;
+    /* the engine returns frames in the order they went in, as held[] is */
+    ret = nst_engine_receive(s->engine, &done);
+    if (ret < 0) {
+        ret = frame_error(ctx, frame, ret);
+        av_frame_free(&frame);
+        return ret;
+    }
+    return ff_filter_frame(ctx->outputs[0], frame);
+}
+
+/* Outputs every frame held; after a failure, the ones before it still go
+ * out and the error is returned. */
+static int output_all_held(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+    int ret = 0;
+
+    while (s->nb_held) {
+        int err = output_held(ctx);
+        if (err < 0 && ret >= 0)
+            ret = err;
+    }
+    return ret;
+}
+
+/* Takes one input frame; outputs it, or the one held before it, or none
+ * (the first frame of a pipelined stream). *out: whether it output one. */
+static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
+{
+    AVFilterLink *inlink = ctx->inputs[0];
+    NstContext *s = ctx->priv;
+    /* where enable= is false the frame goes out as it came, which is
+     * exactly strength 0 for this in-place filter */
+    float strength = ctx->is_disabled ? 0.0f : s->strength;
+    NstFrame *f;
+    int ret;
+
+    *out = 0;
     /* strength 0 is the identity: pass the frame on as it came, without
-     * making it writable (which may copy it) or a trip to the device. */
-    if (s->strength == 0.0f) {
+     * making it writable (which may copy it) or a trip to the device; in
+     * its turn, after the frames held */
+    if (strength == 0.0f) {
         nst_engine_reset(s->engine); /* the next styled frame follows no old one */
+        if (s->nb_held)
+            goto submit;
+        *out = 1;
         return ff_filter_frame(ctx->outputs[0], frame);
     }
 
     ret = ff_inlink_make_frame_writable(inlink, &frame);
     if (ret < 0)
         goto fail;
-
-    f.format = nst_pix_fmt(frame->format);
-    f.width  = frame->width;
-    f.height = frame->height;
-    for (int i = 0; i < 4; i++) {
-        f.data[i]     = frame->data[i];
-        f.linesize[i] = frame->linesize[i];
-    }
-    f.matrix = nst_matrix(frame->colorspace);
-    f.range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
-                                                      : NST_RANGE_LIMITED;
 
     /* A frame that is not after the last one, or far after it (frames
      * skipped by a seek, a gap in a live stream, a timeline span switched
@@ -332,21 +414,79 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *frame)
     ret = nst_engine_set_temporal(s->engine, s->smooth ? s->temporal : 0.0f);
     if (ret >= 0 && s->smooth)
         ret = nst_engine_set_temporal_mechanisms(s->engine, s->smooth);
-    if (ret >= 0)
-        ret = nst_engine_process(s->engine, &f, s->strength);
     if (ret < 0) {
-        av_log(ctx, AV_LOG_ERROR, "Cannot process a %dx%d %s frame: %s\n",
-               frame->width, frame->height,
-               av_get_pix_fmt_name(frame->format), nst_strerror(ret));
-        ret = nst_to_averror(ret);
+        ret = frame_error(ctx, frame, ret);
         goto fail;
     }
+    if (!s->pipeline) {
+        NstFrame now;
+        fill_nst_frame(&now, frame);
+        if ((ret = nst_engine_process(s->engine, &now, strength)) < 0) {
+            ret = frame_error(ctx, frame, ret);
+            goto fail;
+        }
+        *out = 1;
+        return ff_filter_frame(ctx->outputs[0], frame);
+    }
 
-    return ff_filter_frame(ctx->outputs[0], frame);
+submit:
+    /* The engine keeps f until it is received: it lives in held[]. Room
+     * is certain, since a full pipeline is emptied by one frame below. */
+    f = &s->held[(s->held_first + s->nb_held) % NST_ENGINE_DEPTH].nst;
+    fill_nst_frame(f, frame);
+    ret = nst_engine_submit(s->engine, f, strength);
+    if (ret < 0) {
+        ret = frame_error(ctx, frame, ret);
+        goto fail;
+    }
+    s->held[(s->held_first + s->nb_held++) % NST_ENGINE_DEPTH].frame = frame;
+    if (s->nb_held < NST_ENGINE_DEPTH)
+        return 0;
+    /* one frame on the device (this one), the one before it out */
+    *out = 1;
+    return output_held(ctx);
 
 fail:
     av_frame_free(&frame);
+    /* every frame taken before the failing one still goes out */
+    output_all_held(ctx);
+    *out = 1;
     return ret;
+}
+
+static int activate(AVFilterContext *ctx)
+{
+    AVFilterLink *inlink = ctx->inputs[0];
+    AVFilterLink *outlink = ctx->outputs[0];
+    AVFrame *frame;
+    int64_t pts;
+    int ret, status, out = 0;
+
+    FF_FILTER_FORWARD_STATUS_BACK(outlink, inlink);
+
+    ret = ff_inlink_consume_frame(inlink, &frame);
+    if (ret < 0)
+        return ret;
+    if (ret > 0) {
+        ret = process_frame(ctx, frame, &out);
+        if (ret < 0)
+            return ret;
+    }
+    /* one frame at a time: come back for the others queued */
+    if (ff_inlink_queued_frames(inlink)) {
+        ff_filter_set_ready(ctx, 100);
+        return 0;
+    }
+    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+        /* the end of the stream: out with the frames held */
+        ret = output_all_held(ctx);
+        ff_outlink_set_status(outlink, status, pts);
+        return ret;
+    }
+    if (out)
+        return 0;
+    FF_FILTER_FORWARD_WANTED(outlink, inlink);
+    return FFERROR_NOT_READY;
 }
 
 static int process_command(AVFilterContext *ctx, const char *cmd, const char *args,
@@ -373,7 +513,6 @@ static const AVFilterPad nst_inputs[] = {
         .name         = "default",
         .type         = AVMEDIA_TYPE_VIDEO,
         .config_props = config_input,
-        .filter_frame = filter_frame,
     },
 };
 
@@ -384,8 +523,9 @@ static const AVFilterPad nst_outputs[] = {
     },
 };
 
-/* Timeline support is generic: where enable= is false the frame goes to the
- * output unchanged, which is exactly strength 0 for this in-place filter. */
+/* Timeline support is internal (activate() reads is_disabled): a frame
+ * where enable= is false passes unchanged, but in its turn, after the
+ * frames the engine holds. */
 const AVFilter ff_vf_nst = {
     .name            = "nst",
     .description     = NULL_IF_CONFIG_SMALL("Apply neural style transfer with libnst."),
@@ -393,9 +533,10 @@ const AVFilter ff_vf_nst = {
     .priv_class      = &nst_class,
     .init            = init,
     .uninit          = uninit,
+    .activate        = activate,
     FILTER_INPUTS(nst_inputs),
     FILTER_OUTPUTS(nst_outputs),
     FILTER_PIXFMTS_ARRAY(pix_fmts),
-    .flags           = AVFILTER_FLAG_SUPPORT_TIMELINE_GENERIC,
+    .flags           = AVFILTER_FLAG_SUPPORT_TIMELINE_INTERNAL,
     .process_command = process_command,
 };

@@ -124,6 +124,51 @@ for variant in nst temporal; do
 	fi
 done
 
+# ---- (b2) pipelined frames: every frame out, in order, as without pipelining --
+# The filter holds one frame while the device restyles the next (pipeline=1,
+# the default) and lets it out at the end of the stream (trim: the input
+# ends, the held frame must follow). Count, order, pts and durations equal
+# the input's; the pixels equal pipeline=0's, bit for bit, with temporal
+# smoothing on (it depends on the order), and with a timeline span switched
+# off in the middle (those frames pass unchanged, in their turn).
+run pl-plain "pipeline" -i "$CLIP" -an -vf "trim=end_frame=7,scale=$W:$H,format=yuv420p" \
+	-f framecrc "$T/pl-plain.crc" &&
+grep -v '^#' "$T/pl-plain.crc" | cut -d, -f1-5 > "$T/pl-plain.cols" &&
+for opts in "temporal=0.5" "temporal=0.5:enable='not(between(n,2,3))'"; do
+	for pl in 1 0; do
+		run "pl-$pl" "pipeline ($opts)" -i "$CLIP" -an \
+			-vf "trim=end_frame=7,scale=$W:$H,format=yuv420p,nst=$MODEL:$opts:pipeline=$pl" \
+			-f framecrc "$T/pl-$pl.crc" || continue 2
+		grep -v '^#' "$T/pl-$pl.crc" | cut -d, -f1-5 > "$T/pl-$pl.cols"
+	done
+	n=$(wc -l < "$T/pl-1.cols" | tr -d ' ')
+	if [ "$n" -ne 7 ]; then
+		fail "pipeline ($opts)" "$n frames out of nst, expected 7"
+	elif ! cmp -s "$T/pl-plain.cols" "$T/pl-1.cols"; then
+		fail "pipeline ($opts)" "stream/dts/pts/duration/size differ from the input's: $(diff "$T/pl-plain.cols" "$T/pl-1.cols" | sed -n 2p)"
+	elif ! cmp -s "$T/pl-1.crc" "$T/pl-0.crc"; then
+		fail "pipeline ($opts)" "frames differ from pipeline=0's: $(diff "$T/pl-0.crc" "$T/pl-1.crc" | sed -n 2p)"
+	elif cmp -s "$T/pl-plain.crc" "$T/pl-1.crc"; then
+		fail "pipeline ($opts)" "the frames came out unchanged: the style was not applied"
+	else
+		ok "pipeline ($opts): 7 frames in order, pts as in, bit-exact with pipeline=0"
+	fi
+done
+# The upload in a submission of its own, handed to the compute submission
+# by a semaphore (NST_TRANSFER=1; automatic where the device has a queue
+# family for copies): the same frames, and no validation message.
+(
+	export NST_TRANSFER=1
+	run pl-two "pipeline (NST_TRANSFER=1)" -i "$CLIP" -an \
+		-vf "trim=end_frame=7,scale=$W:$H,format=yuv420p,nst=$MODEL:temporal=0.5:enable='not(between(n,2,3))'" \
+		-f framecrc "$T/pl-two.crc" &&
+	if cmp -s "$T/pl-0.crc" "$T/pl-two.crc"; then
+		ok "pipeline (NST_TRANSFER=1): bit-exact with pipeline=0"
+	else
+		fail "pipeline (NST_TRANSFER=1)" "frames differ from pipeline=0's: $(diff "$T/pl-0.crc" "$T/pl-two.crc" | sed -n 2p)"
+	fi
+)
+
 # ---- (c) strength=0 is the identity, bit for bit ------------------------------
 for pix in rgb24 yuv420p; do
 	run "s0-plain-$pix" "strength=0 $pix" -i "$CLIP" -an -frames:v 3 \

@@ -7,7 +7,8 @@
 # just before and just after, so that the ratio of the two compares runs
 # that saw the same machine (it is shared, and its load moves).
 #
-#   tools/bench-ffmpeg.sh MODEL.bin [N]        (N: 4 by default)
+#   tools/bench-ffmpeg.sh MODEL.bin [N [OPTS]] (N: 4 by default; OPTS: more
+#                                               nst options, e.g. pipeline=0)
 #
 # stdout, one line, for tools/bench.sh:
 #   ffmpeg N T_N T_2N MS_PER_FRAME FPS CODEC NET_BEFORE NET_AFTER
@@ -24,6 +25,7 @@ B=${NST_BUILD:-build}
 S=${NST_SHARED:-../shared}
 model=$1
 n=${2:-4}
+opts=${3:+:$3}
 ff=$B/ffmpeg
 w=640 h=360
 clip=$B/bench/clip-${w}x$h.mkv
@@ -57,7 +59,7 @@ codec=$("$ff" -hide_banner -nostdin -i "$clip" 2>&1 | sed -n 's/.*Video: \([a-z0
 run() {
 	t0=$(date +%s%N)
 	"$ff" -hide_banner -nostdin -v error -i "$clip" -an \
-		-vf "nst=$model:temporal=0" -frames:v "$1" -f null - >"$B/bench/ffmpeg.log" 2>&1 ||
+		-vf "nst=$model:temporal=0$opts" -frames:v "$1" -f null - >"$B/bench/ffmpeg.log" 2>&1 ||
 		return 1
 	echo $((($(date +%s%N) - t0) / 1000000))
 }
