@@ -14,6 +14,7 @@ struct NstEngine {
     NstNet net;
     NstTemporal temporal;
     int fp16;           /* tensors stored as fp16 */
+    int fp16_arith;     /* and the heavy kernels multiply in fp16 */
 };
 
 #endif
