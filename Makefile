@@ -27,8 +27,11 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 ENGINE_SRC := $(wildcard engine/*.c)
 SHADERS    := $(wildcard shaders/*.comp)
+# the heavy kernels, built a second time multiplying in fp16 (shaders/arith.glsl)
+ARITH16    := conv conv_transpose wino_gemm
 SPV_HDRS   := $(SHADERS:shaders/%.comp=$(B)/shaders/%.spv.h) \
-              $(SHADERS:shaders/%.comp=$(B)/shaders/%.f16.spv.h)
+              $(SHADERS:shaders/%.comp=$(B)/shaders/%.f16.spv.h) \
+              $(ARITH16:%=$(B)/shaders/%.a16.spv.h) $(ARITH16:%=$(B)/shaders/%.f16.a16.spv.h)
 TEST_SRC   := $(wildcard tests/test_*.c)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
@@ -39,7 +42,17 @@ MODELS     := $(STYLES:%=$(B)/models/%.bin)
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
-# Each shader twice: writing fp32 tensors, and (.f16) fp16 ones.
+# Each shader twice: writing fp32 tensors, and (.f16) fp16 ones; those of
+# ARITH16 twice more, multiplying in fp16 (.a16: a module of its own, as
+# the Float16 capability it declares needs a device feature).
+$(B)/shaders/%.f16.a16.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
+	@mkdir -p $(@D)
+	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders -DNST_DST_FP16 -DNST_ARITH_FP16 \
+	    --vn nst_spv_$(subst -,_,$*)_f16_a16 -o $@ $< >/dev/null
+$(B)/shaders/%.a16.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
+	@mkdir -p $(@D)
+	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders -DNST_ARITH_FP16 \
+	    --vn nst_spv_$(subst -,_,$*)_a16 -o $@ $< >/dev/null
 $(B)/shaders/%.f16.spv.h: shaders/%.comp $(wildcard shaders/*.glsl)
 	@mkdir -p $(@D)
 	$(GLSLANG) -V --target-env vulkan1.1 -Ishaders -DNST_DST_FP16 \
@@ -57,6 +70,9 @@ $(B)/shaders/nst_shaders.c: $(SPV_HDRS)
 	  for f in $(SHADERS:shaders/%.comp=%); do n=$$(echo $$f | tr - _); \
 	    echo "    { \"$$f\", nst_spv_$$n, sizeof(nst_spv_$$n) },"; \
 	    echo "    { \"$$f.f16\", nst_spv_$${n}_f16, sizeof(nst_spv_$${n}_f16) },"; done; \
+	  for f in $(ARITH16); do n=$$(echo $$f | tr - _); \
+	    echo "    { \"$$f.a16\", nst_spv_$${n}_a16, sizeof(nst_spv_$${n}_a16) },"; \
+	    echo "    { \"$$f.f16.a16\", nst_spv_$${n}_f16_a16, sizeof(nst_spv_$${n}_f16_a16) },"; done; \
 	  echo '    { 0, 0, 0 },'; echo '};'; } > $@
 
 # ---- libnst, plain and sanitized --------------------------------------------

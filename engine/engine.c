@@ -13,31 +13,48 @@ static int env_flag(const char *name)
 static int pick_precision(NstEngine *e, int want)
 {
     const char *env = getenv("NST_PRECISION");
+    const VkPhysicalDeviceType type = e->vk.props.deviceType;
 
     if (want == NST_PRECISION_AUTO && env && *env) {
         if (!strcmp(env, "fp16"))
             want = NST_PRECISION_FP16;
+        else if (!strcmp(env, "fp16a"))
+            want = NST_PRECISION_FP16_ARITH;
         else if (!strcmp(env, "fp32"))
             want = NST_PRECISION_FP32;
         else {
-            nst_log(&e->log, NST_LOG_ERROR, "NST_PRECISION=%s: give fp16 or fp32", env);
+            nst_log(&e->log, NST_LOG_ERROR, "NST_PRECISION=%s: give fp16, fp16a or fp32", env);
             return NST_ERR_INVALID;
         }
     }
     switch (want) {
     case NST_PRECISION_AUTO:
-        e->fp16 = e->vk.fp16_texels && e->vk.props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
+        /* the rule of docs/performance.md: a CPU device converts on the
+         * cores that compute, so it keeps fp32; a GPU stores fp16, and
+         * multiplies in fp16 too where it is a discrete or integrated one
+         * with shaderFloat16 (packed fp16 math) */
+        e->fp16 = e->vk.fp16_texels && type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+        e->fp16_arith = e->fp16 && e->vk.fp16_arith &&
+                        (type == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU ||
+                         type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU);
         return NST_OK;
     case NST_PRECISION_FP32:
-        e->fp16 = 0;
+        e->fp16 = e->fp16_arith = 0;
         return NST_OK;
     case NST_PRECISION_FP16:
+    case NST_PRECISION_FP16_ARITH:
         if (!e->vk.fp16_texels) {
             nst_log(&e->log, NST_LOG_ERROR, "'%s' has no fp16 texel buffers",
                     e->vk.props.deviceName);
             return NST_ERR_UNSUPPORTED;
         }
+        if (want == NST_PRECISION_FP16_ARITH && !e->vk.fp16_arith) {
+            nst_log(&e->log, NST_LOG_ERROR, "'%s' has no fp16 arithmetic (shaderFloat16)",
+                    e->vk.props.deviceName);
+            return NST_ERR_UNSUPPORTED;
+        }
         e->fp16 = 1;
+        e->fp16_arith = want == NST_PRECISION_FP16_ARITH;
         return NST_OK;
     default:
         nst_log(&e->log, NST_LOG_ERROR, "precision %d is not one of NST_PRECISION_*", want);
@@ -73,7 +90,7 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
     if (ret >= 0)
         ret = pick_precision(e, options->precision);
     if (ret >= 0)
-        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16);
+        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16, e->fp16_arith);
     if (ret >= 0 && (env = getenv("NST_TILE_ROWS")) && *env) {
         char *end;
         long rows = strtol(env, &end, 10);
@@ -267,7 +284,9 @@ void nst_engine_memory(const NstEngine *e, uint64_t *current, uint64_t *peak)
 
 int nst_engine_precision(const NstEngine *e)
 {
-    return e && e->fp16 ? NST_PRECISION_FP16 : NST_PRECISION_FP32;
+    if (!e || !e->fp16)
+        return NST_PRECISION_FP32;
+    return e->fp16_arith ? NST_PRECISION_FP16_ARITH : NST_PRECISION_FP16;
 }
 
 unsigned nst_engine_validation_messages(const NstEngine *e)

@@ -16,6 +16,7 @@ struct NstEngine {
     NstTemporal temporal;
     NstAsync async;     /* frames between nst_engine_submit and _receive */
     int fp16;           /* tensors stored as fp16 */
+    int fp16_arith;     /* and the heavy kernels multiply in fp16 */
 };
 
 #endif

@@ -247,13 +247,23 @@ static int upload_weights(NstNet *net, const NstModel *m)
 
 /* ---- pipelines ------------------------------------------------------------ */
 
-/* A shader that writes an activation, in the variant for its format. */
-static int get_writer(NstNet *net, const char *name, const int32_t *spec, int n_spec)
+/* A shader in its variant: for the format of the activation it writes
+ * (writer), and multiplying in fp16 where the net does and it has such
+ * a variant (arith: the ARITH16 shaders of the Makefile). */
+static int get_variant(NstNet *net, const char *name, int writer, int arith,
+                       const int32_t *spec, int n_spec)
 {
     char full[64];
 
-    snprintf(full, sizeof(full), "%s%s", name, net->fp16 ? ".f16" : "");
+    snprintf(full, sizeof(full), "%s%s%s", name, writer && net->fp16 ? ".f16" : "",
+             arith && net->fp16_arith ? ".a16" : "");
     return nst_pipeline_get(net->pipes, full, spec, n_spec);
+}
+
+/* A shader that writes an activation, in the variant for its format. */
+static int get_writer(NstNet *net, const char *name, const int32_t *spec, int n_spec)
+{
+    return get_variant(net, name, 1, 0, spec, n_spec);
 }
 
 static int create_pipelines(NstNet *net)
@@ -275,7 +285,7 @@ static int create_pipelines(NstNet *net)
             if ((r = nst_pipeline_get(P, "wino_in", in_spec, 2)) < 0)
                 return r;
             x->pipeline[0] = r;
-            if ((r = nst_pipeline_get(P, "wino_gemm", gemm_spec, 2)) < 0)
+            if ((r = get_variant(net, "wino_gemm", 0, 1, gemm_spec, 2)) < 0)
                 return r;
             x->pipeline[1] = r;
             if ((r = get_writer(net, "wino_out", out_spec, 1)) < 0)
@@ -288,7 +298,8 @@ static int create_pipelines(NstNet *net)
         case NST_OP_CONV_TRANSPOSE: {
             int32_t spec[7] = { L->kernel, L->stride, L->padding == NST_PAD_REFLECT,
                                 x->ocb, x->b_off >= 0, conv_px(x->ocb), x->norm_in };
-            r = get_writer(net, L->op == NST_OP_CONV ? "conv" : "conv_transpose", spec, 7);
+            r = get_variant(net, L->op == NST_OP_CONV ? "conv" : "conv_transpose", 1, 1,
+                            spec, 7);
             break;
         }
         case NST_OP_UPSAMPLE:
@@ -447,13 +458,15 @@ static int warm_up(NstNet *net)
     return nst_vk_submit_wait(net->vk);
 }
 
-int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m, int fp16)
+int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m,
+                 int fp16, int fp16_arith)
 {
     int ret;
 
     memset(net, 0, sizeof(*net));
     net->vk = vk;
     net->fp16 = fp16;
+    net->fp16_arith = fp16_arith;
     net->pipes = pipes;
     net->output = m->layers[m->n_layers - 1];
     net->input_bgr = m->input_bgr;

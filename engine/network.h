@@ -91,6 +91,7 @@ typedef struct NstNet {
     VkDeviceSize *buffer_size, *buffer_offset;
     int *buffer_texel;          /* bytes per texel of each view: 8 or 16 */
     int fp16;                   /* activations stored as fp16 (8-byte texels) */
+    int fp16_arith;             /* convolutions multiply in fp16 */
     int frame_buffer;           /* of the frame's input tensor: input_buffer
                                  * unless resize.active */
     int n_buffers;
@@ -107,8 +108,10 @@ typedef struct NstNet {
     int net_first, net_end;        /* steps of the network proper */
 } NstNet;
 
-/* fp16: store activations as fp16 (Winograd's scratch stays fp32). */
-int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m, int fp16);
+/* fp16: store activations as fp16 (Winograd's scratch stays fp32);
+ * fp16_arith: the convolutions multiply in fp16 (the .a16 shaders). */
+int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m,
+                  int fp16, int fp16_arith);
 void nst_net_free(NstNet *net);
 
 /* Plans for this frame size and format, and the network size the resize

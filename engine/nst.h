@@ -118,19 +118,24 @@ typedef struct NstEngineOptions {
     /* Enable VK_LAYER_KHRONOS_validation and report its messages as
      * errors through log (also set by NST_VALIDATION=1). */
     int validation;
-    /* How tensors are stored between layers (NST_PRECISION_*; arithmetic
-     * and accumulation are fp32 either way). AUTO: fp16 on a GPU that
-     * has fp16 texel buffers, fp32 on a CPU device, where converting
-     * costs more than the memory traffic it saves (lavapipe: docs/
-     * performance.md). The NST_PRECISION environment variable ("fp16",
-     * "fp32") overrides AUTO. */
+    /* How tensors are stored between layers and how the convolutions
+     * multiply (NST_PRECISION_*). AUTO, the rule of docs/performance.md:
+     * fp32 on a CPU device, where converting costs more than the memory
+     * traffic it saves (lavapipe); on a GPU with fp16 texel buffers,
+     * FP16_ARITH where it is a discrete or integrated one with
+     * shaderFloat16, else FP16. The NST_PRECISION environment variable
+     * ("fp32", "fp16", "fp16a") overrides AUTO. Forcing a precision the
+     * device lacks fails with NST_ERR_UNSUPPORTED. */
     int precision;
 } NstEngineOptions;
 
 enum {
-    NST_PRECISION_AUTO = 0,
-    NST_PRECISION_FP32 = 1,
-    NST_PRECISION_FP16 = 2,
+    NST_PRECISION_AUTO       = 0,
+    NST_PRECISION_FP32       = 1, /* fp32 tensors and arithmetic */
+    NST_PRECISION_FP16       = 2, /* fp16 tensors, fp32 arithmetic */
+    /* fp16 tensors, and the convolutions multiply in fp16 (a 4x4 weight
+     * block times an input texel), accumulating in fp32 */
+    NST_PRECISION_FP16_ARITH = 3,
 };
 
 /* Create an engine for a model: picks the device, uploads the weights and
@@ -262,7 +267,8 @@ void nst_engine_reset(NstEngine *engine);
 /* The name of the device the engine runs on. */
 const char *nst_engine_device_name(const NstEngine *engine);
 
-/* The storage precision the engine chose: NST_PRECISION_FP32 or _FP16. */
+/* The precision the engine chose: NST_PRECISION_FP32, _FP16 or
+ * _FP16_ARITH (never _AUTO). */
 int nst_engine_precision(const NstEngine *engine);
 
 /* ---- measuring ---------------------------------------------------------- */

@@ -253,6 +253,24 @@ static int pick_device(NstVk *vk, const char *want)
     return ret;
 }
 
+static int has_device_extension(NstVk *vk, const char *name)
+{
+    uint32_t n = 0;
+    VkExtensionProperties *ext;
+    int found = 0;
+
+    if (vkEnumerateDeviceExtensionProperties(vk->phys, NULL, &n, NULL) != VK_SUCCESS || !n)
+        return 0;
+    ext = calloc(n, sizeof(*ext));
+    if (!ext)
+        return 0; /* the feature is optional: go without it */
+    if (vkEnumerateDeviceExtensionProperties(vk->phys, NULL, &n, ext) >= 0)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = !strcmp(ext[i].extensionName, name);
+    free(ext);
+    return found;
+}
+
 static int create_device(NstVk *vk)
 {
     float prio = 1.0f;
@@ -285,6 +303,12 @@ static int create_device(NstVk *vk)
         .commandBufferCount = 1,
     };
     VkFenceCreateInfo fence = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    /* fp16 arithmetic in shaders: through the extension, as the instance
+     * asks for Vulkan 1.1, where the feature is not core yet */
+    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+    };
+    static const char *const f16_ext[] = { VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME };
     VkResult r;
 
     vkGetPhysicalDeviceProperties(vk->phys, &vk->props);
@@ -306,6 +330,25 @@ static int create_device(NstVk *vk)
                                     VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT;
         vkGetPhysicalDeviceFormatProperties(vk->phys, VK_FORMAT_R16G16B16A16_SFLOAT, &fp);
         vk->fp16_texels = (fp.bufferFeatures & need) == need;
+    }
+    if (has_device_extension(vk, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) {
+        VkPhysicalDeviceFeatures2 f2 = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+            .pNext = &f16,
+        };
+        vkGetPhysicalDeviceFeatures2(vk->phys, &f2);
+        vk->fp16_arith = !!f16.shaderFloat16;
+    }
+    if (vk->fp16_arith) {
+        /* shaderFloat16 alone: the shaders convert to fp16 after they
+         * read, so no 16-bit storage feature is needed */
+        f16 = (VkPhysicalDeviceShaderFloat16Int8FeaturesKHR){
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+            .shaderFloat16 = VK_TRUE,
+        };
+        info.pNext = &f16;
+        info.enabledExtensionCount = 1;
+        info.ppEnabledExtensionNames = f16_ext;
     }
 
     /* a second queue for uploads where the device has a family for it */

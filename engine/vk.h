@@ -24,6 +24,7 @@ typedef struct NstVk {
     uint32_t queue_family;
     uint32_t timestamp_bits;       /* of queue_family; 0: no timestamps */
     int fp16_texels;               /* R16G16B16A16_SFLOAT texel buffers, both kinds */
+    int fp16_arith;                /* shaderFloat16, enabled: the .a16 shaders run */
     VkQueue queue;
     /* A queue family other than queue_family that can copy (a GPU's copy
      * engine, preferably), with one queue: the pipelined path uploads the

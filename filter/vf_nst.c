@@ -100,15 +100,17 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_NORM }, 0, 0, TFLAGS, .unit = "smooth" },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
-    { "precision", "storage of the tensors between layers (arithmetic is fp32)",
+    { "precision", "storage of the tensors between layers, and the convolutions' multiplies",
       OFFSET(precision),  AV_OPT_TYPE_INT,    { .i64 = NST_PRECISION_AUTO }, NST_PRECISION_AUTO,
-      NST_PRECISION_FP16, FLAGS, .unit = "precision" },
-        { "auto", "fp16 on a GPU that has it, fp32 on a CPU device",
+      NST_PRECISION_FP16_ARITH, FLAGS, .unit = "precision" },
+        { "auto", "fp16 (and fp16 multiplies) on a GPU that has it, fp32 on a CPU device",
           0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_AUTO }, 0, 0, FLAGS, .unit = "precision" },
         { "fp32", "32-bit floats",
           0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
-        { "fp16", "16-bit floats: half the memory",
+        { "fp16", "16-bit tensors: half the memory; fp32 arithmetic",
           0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
+        { "fp16a", "16-bit tensors, and multiplies in fp16 with fp32 accumulation",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP16_ARITH }, 0, 0, FLAGS, .unit = "precision" },
     { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
       OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
     { "pipeline", "restyle a frame on the device while the next one is decoded (one frame of latency)",
@@ -249,9 +251,11 @@ static int config_input(AVFilterLink *inlink)
 
     /* The engine keeps what it needs of the model. */
     name = nst_model_meta(s->model, "name");
-    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s', %s tensors\n",
+    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s', %s\n",
            name ? name : s->model_path, nst_engine_device_name(s->engine),
-           nst_engine_precision(s->engine) == NST_PRECISION_FP16 ? "fp16" : "fp32");
+           nst_engine_precision(s->engine) == NST_PRECISION_FP16_ARITH ?
+           "fp16 tensors, fp16 multiplies" :
+           nst_engine_precision(s->engine) == NST_PRECISION_FP16 ? "fp16 tensors" : "fp32 tensors");
     nst_model_free(&s->model);
     return apply_size(ctx);
 }

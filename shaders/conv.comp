@@ -13,6 +13,7 @@
  * output texel.
  */
 #include "common.glsl"
+#include "arith.glsl"
 
 layout(constant_id = 0) const int K = 3;
 layout(constant_id = 1) const int S = 1;
@@ -85,10 +86,9 @@ void main()
             [[unroll]] for (int kx = 0; kx < K; kx++) {
                 [[unroll]] for (int t = 0; t < OCB; t++) {
                     int w = wb + (kx * OCB + t) * 4;
-                    mat4 m = mat4(texelFetch(src1, w), texelFetch(src1, w + 1),
-                                  texelFetch(src1, w + 2), texelFetch(src1, w + 3));
+                    amat4 m = load_w4(w);
                     [[unroll]] for (int p = 0; p < PX; p++)
-                        acc[t * PX + p] += m * win[p * S + kx];
+                        acc[t * PX + p] += amul(m, win[p * S + kx]);
                 }
             }
         }

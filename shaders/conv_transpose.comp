@@ -10,6 +10,7 @@
  * multiplies than visiting every tap. Weights packed as for conv.comp.
  */
 #include "common.glsl"
+#include "arith.glsl"
 
 layout(constant_id = 0) const int K = 3;
 layout(constant_id = 1) const int S = 2;
@@ -80,12 +81,9 @@ void main()
                 }
                 int wb = pc.w_off + (((og * pc.in_c4 + ic) * K + ky) * K + kx) * OCB * 4;
                 for (int t = 0; t < OCB; t++) {
-                    mat4 m = mat4(texelFetch(src1, wb + 4 * t),
-                                  texelFetch(src1, wb + 4 * t + 1),
-                                  texelFetch(src1, wb + 4 * t + 2),
-                                  texelFetch(src1, wb + 4 * t + 3));
+                    amat4 m = load_w4(wb + 4 * t);
                     for (int p = 0; p < PX; p++)
-                        acc[t * PX + p] += m * v[p];
+                        acc[t * PX + p] += amul(m, v[p]);
                 }
             }
         }

@@ -10,6 +10,7 @@
  * input channel 4*ic+ci.
  */
 #include "common.glsl"
+#include "arith.glsl"
 
 layout(constant_id = 0) const int OCB = 2;
 layout(constant_id = 1) const int PX = 4;
@@ -44,10 +45,9 @@ void main()
             v[p] = texelFetch(src0, src[p] + ic * pc.tiles);
         for (int t = 0; t < OCB; t++) {
             int w = wb + (ic * OCB + t) * 4;
-            mat4 m = mat4(texelFetch(src1, w), texelFetch(src1, w + 1),
-                          texelFetch(src1, w + 2), texelFetch(src1, w + 3));
+            amat4 m = load_w4(w);
             for (int p = 0; p < PX; p++)
-                acc[t * PX + p] += m * v[p];
+                acc[t * PX + p] += amul(m, v[p]);
         }
     }
 

@@ -260,6 +260,21 @@ run prec-fp16 "precision=fp16" -i "$CLIP" -an -frames:v 2 -v info \
 		fail "precision=fp16" "$db dB from fp32: expected >= 38 and not identical"
 	fi
 }
+# precision=fp16a adds the convolutions' fp16 multiplies (the .a16 shaders;
+# lavapipe has shaderFloat16)
+run prec-fp16a "precision=fp16a" -i "$CLIP" -an -frames:v 2 -v info \
+	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0:precision=fp16a" -f rawvideo "$T/prec-fp16a.rgb" &&
+[ -f "$T/prec-fp32.rgb" ] &&
+{
+	db=$(psnr "$T/prec-fp16a.rgb" "$T/prec-fp32.rgb")
+	if ! grep -q 'fp16 multiplies' "$T/prec-fp16a.err"; then
+		fail "precision=fp16a" "the log does not say fp16 multiplies"
+	elif [ "$db" != inf ] && awk "BEGIN { exit !($db >= 38) }"; then
+		ok "precision=fp16a: $db dB from fp32 (>= 38, not bit-exact)"
+	else
+		fail "precision=fp16a" "$db dB from fp32: expected >= 38 and not identical"
+	fi
+}
 
 # ---- (d3) the network below the frame's size ---------------------------------
 # size= keeps the frame's size and restyles it, but not as the full-size

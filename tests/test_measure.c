@@ -90,6 +90,19 @@ static void precision(NstModel *m)
           "%s", nst_strerror(ret));
     nst_engine_free(&e);
 
+    /* lavapipe has shaderFloat16: fp16 multiplies when asked, never by itself */
+    opt.precision = NST_PRECISION_FP16_ARITH;
+    ret = nst_engine_create(m, &opt, &e);
+    check(ret >= 0 && nst_engine_precision(e) == NST_PRECISION_FP16_ARITH,
+          "fp16 multiplies when asked for", "%s", nst_strerror(ret));
+    nst_engine_free(&e);
+    setenv("NST_PRECISION", "fp16a", 1);
+    opt.precision = NST_PRECISION_AUTO;
+    ret = nst_engine_create(m, &opt, &e);
+    check(ret >= 0 && nst_engine_precision(e) == NST_PRECISION_FP16_ARITH,
+          "NST_PRECISION=fp16a overrides auto", "%s", nst_strerror(ret));
+    nst_engine_free(&e);
+
     setenv("NST_PRECISION", "fp16", 1);
     opt.precision = NST_PRECISION_AUTO;
     ret = nst_engine_create(m, &opt, &e);

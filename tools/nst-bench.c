@@ -2,7 +2,7 @@
  * nst-bench: time the engine on frames of given sizes.
  *
  *   nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL] [-s NETSIZE] [-p]
- *             [-f fp16|fp32] [-d DEVICE]
+ *             [-f fp32|fp16|fp16a] [-d DEVICE]
  *
  * Prints one row per size: median milliseconds per frame after one warm-up
  * frame, the effective GFLOP/s from the model's MAC count per pixel, and
@@ -11,7 +11,8 @@
  * same frames through a second engine that smooths, or runs the network at
  * NETSIZE (WxH, or a scale such as 0.5). -p adds, per size, where one
  * frame's device time goes, layer by layer, from Vulkan timestamp queries.
- * -f forces the tensors' storage precision (default: the engine's choice).
+ * -f forces the precision (default: the engine's choice): fp32, fp16
+ * tensors, or fp16 tensors and fp16 multiplies in the convolutions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,7 @@ end:
 }
 
 #define USAGE "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL " \
-              "[-m warp|norm|all]] [-s WxH|SCALE] [-p] [-f fp16|fp32] [-d DEVICE]\n"
+              "[-m warp|norm|all]] [-s WxH|SCALE] [-p] [-f fp32|fp16|fp16a] [-d DEVICE]\n"
 
 int main(int argc, char **argv)
 {
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-f") && i + 1 < argc) {
             const char *v = argv[++i];
             opt.precision = !strcmp(v, "fp16") ? NST_PRECISION_FP16 :
+                            !strcmp(v, "fp16a") ? NST_PRECISION_FP16_ARITH :
                             !strcmp(v, "fp32") ? NST_PRECISION_FP32 : -1;
         }
         else if (!strcmp(argv[i], "-t") && i + 1 < argc)
@@ -208,9 +210,11 @@ int main(int argc, char **argv)
         nst_model_free(&m);
         return 1;
     }
-    printf("device: %s; %s tensors; engine created (pipelines warmed) in %.0f ms\n",
+    printf("device: %s; %s; engine created (pipelines warmed) in %.0f ms\n",
            nst_engine_device_name(e),
-           nst_engine_precision(e) == NST_PRECISION_FP16 ? "fp16" : "fp32", now_ms() - t0);
+           nst_engine_precision(e) == NST_PRECISION_FP16_ARITH ? "fp16 tensors and multiplies" :
+           nst_engine_precision(e) == NST_PRECISION_FP16 ? "fp16 tensors" : "fp32 tensors",
+           now_ms() - t0);
     /* The smoothing's cost, or the network size's saving: a second engine
      * smooths or runs the network at that size, frames alternate between
      * the two so that both see the same machine load, and the difference
