@@ -130,6 +130,25 @@ VKAPI_ATTR void VKAPI_CALL vkGetPhysicalDeviceProperties2(VkPhysicalDevice phys,
     vkGetPhysicalDeviceProperties(phys, &p->properties);
 }
 
+/* No device extensions, so no optional feature (shaderFloat16) is asked
+ * for; the chain's structures keep what the caller set (zeros). */
+VKAPI_ATTR VkResult VKAPI_CALL vkEnumerateDeviceExtensionProperties(
+    VkPhysicalDevice phys, const char *layer, uint32_t *n, VkExtensionProperties *ext)
+{
+    (void)layer;
+    (void)ext;
+    fd_index(phys);
+    *n = 0;
+    return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL vkGetPhysicalDeviceFeatures2(VkPhysicalDevice phys,
+                                                        VkPhysicalDeviceFeatures2 *f)
+{
+    fd_index(phys);
+    memset(&f->features, 0, sizeof(f->features));
+}
+
 VKAPI_ATTR void VKAPI_CALL vkGetPhysicalDeviceMemoryProperties(
     VkPhysicalDevice phys, VkPhysicalDeviceMemoryProperties *p)
 {
