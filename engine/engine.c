@@ -94,8 +94,8 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
     if (ret >= 0 && (env = getenv("NST_TILE_ROWS")) && *env) {
         char *end;
         long rows = strtol(env, &end, 10);
-        ret = *end || rows < -1 || rows > 32768 ? NST_ERR_INVALID
-                                                : nst_engine_set_tiling(e, (int)rows);
+        /* the range is nst_engine_set_tiling's to check */
+        ret = *end || rows != (int)rows ? NST_ERR_INVALID : nst_engine_set_tiling(e, (int)rows);
         if (ret < 0)
             nst_log(&e->log, NST_LOG_ERROR, "NST_TILE_ROWS=%s: give -1, 0 or rows", env);
     }

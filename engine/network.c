@@ -11,6 +11,7 @@
 #include "winograd.h"
 
 #define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
+#define STATS_PART  48   /* bytes of a chunk's partials: mean, M2, count texels */
 
 static int c4_of(int channels)
 {
@@ -1210,7 +1211,7 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
     for (int e = 0; e < net->n_exec; e++) {
         NstExec *x = &net->exec[e];
         if (exec_layer(net, x)->op == NST_OP_INSTANCE_NORM) {
-            VkDeviceSize np = (VkDeviceSize)x->out_c4 * x->n_chunks * 48;
+            VkDeviceSize np = (VkDeviceSize)x->out_c4 * x->n_chunks * STATS_PART;
             partials = np > partials ? np : partials;
             x->norm_index = net->n_norms++;
             x->hist_off = n_factors;
