@@ -242,10 +242,10 @@ static int submit(NstAsync *a, NstVk *vk, NstAsyncSlot *s)
     if ((ret = nst_vk_check(vk, vkResetFences(vk->device, 1, &s->fence), "vkResetFences")) < 0)
         return ret;
     if (a->two &&
-        (ret = nst_vk_check(vk, vkQueueSubmit(a->xfer_queue, 1, &up, VK_NULL_HANDLE),
+        (ret = nst_vk_check(vk, nst_vk_queue_submit(vk, a->xfer_queue, &up, VK_NULL_HANDLE, 0),
                             "vkQueueSubmit (upload)")) < 0)
         return ret;
-    if ((ret = nst_vk_check(vk, vkQueueSubmit(vk->queue, 1, &run, s->fence),
+    if ((ret = nst_vk_check(vk, nst_vk_queue_submit(vk, vk->queue, &run, s->fence, 1),
                             "vkQueueSubmit")) < 0 && a->two) {
         /* The upload is in flight and its semaphore will be signalled
          * with nothing to wait for it: the slot cannot be used again. */
@@ -258,20 +258,12 @@ static int submit(NstAsync *a, NstVk *vk, NstAsyncSlot *s)
 static int wait_slot(NstAsync *a, NstNet *net, NstTemporal *t, NstAsyncSlot *s)
 {
     NstVk *vk = net->vk;
-    VkResult r;
     int ret;
 
     if (!s->submitted || s->waited)
         return s->status;
-    r = vkWaitForFences(vk->device, 1, &s->fence, VK_TRUE, vk->timeout_s * 1000000000ull);
+    ret = nst_vk_wait_fence(vk, s->fence, 1);
     s->waited = 1;
-    if (r == VK_TIMEOUT) {
-        nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device did not finish a "
-                "frame within %u s", vk->timeout_s);
-        ret = NST_ERR_DEVICE;
-    } else {
-        ret = nst_vk_check(vk, r, "vkWaitForFences");
-    }
     if (ret < 0) {
         /* the device may still be at it: nothing of the slots is reused */
         a->broken = ret;

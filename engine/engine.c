@@ -134,6 +134,8 @@ int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
         e->temporal.valid = 0; /* the next output must not follow an old one */
         return NST_OK;         /* the input, bit-exact */
     }
+    if ((ret = nst_vk_alive(&e->vk)) < 0)
+        return ret;
     return nst_net_process(&e->net, f, strength,
                            e->temporal.strength > 0.0f ? &e->temporal : NULL);
 }
@@ -148,6 +150,8 @@ int nst_engine_submit(NstEngine *e, NstFrame *f, float strength)
         return NST_ERR_AGAIN;
     if (strength == 0.0f)
         e->temporal.valid = 0; /* as in nst_engine_process */
+    else if ((ret = nst_vk_alive(&e->vk)) < 0)
+        return ret;
     return nst_async_submit(&e->async, &e->net,
                             e->temporal.strength > 0.0f ? &e->temporal : NULL, f, strength);
 }
@@ -300,7 +304,12 @@ void nst_engine_free(NstEngine **pe)
 
     if (!e)
         return;
-    nst_async_free(&e->async, &e->vk); /* first: it waits for the device */
+    /* Nothing may be freed while the device uses it, even after a frame
+     * given up on for a timeout: a device truly hung is for the driver to
+     * reset, which ends this wait with VK_ERROR_DEVICE_LOST. */
+    if (e->vk.device)
+        vkDeviceWaitIdle(e->vk.device);
+    nst_async_free(&e->async, &e->vk);
     nst_temporal_free(&e->temporal, &e->vk);
     nst_net_free(&e->net);
     nst_pipelines_free(&e->pipes);

@@ -1384,7 +1384,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
     if ((ret = nst_vk_begin(net->vk)) < 0)
         return ret;
     nst_net_frame_record(net, f, strength, t);
-    if ((ret = nst_vk_submit_wait(net->vk)) < 0) {
+    if ((ret = nst_vk_submit_wait_frame(net->vk)) < 0) {
         net->prof.active = 0;
         if (t)
             t->valid = 0; /* the state is half-updated at best */

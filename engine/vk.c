@@ -12,6 +12,8 @@ int nst_vk_check(NstVk *vk, VkResult r, const char *what)
     if (r == VK_SUCCESS)
         return NST_OK;
     nst_log(vk->log, NST_LOG_ERROR, "%s failed (VkResult %d)", what, (int)r);
+    if (r == VK_ERROR_DEVICE_LOST)
+        vk->lost = 1;
     switch (r) {
     case VK_ERROR_OUT_OF_HOST_MEMORY:
     case VK_ERROR_OUT_OF_DEVICE_MEMORY:
@@ -21,6 +23,40 @@ int nst_vk_check(NstVk *vk, VkResult r, const char *what)
     default:
         return NST_ERR_DEVICE;
     }
+}
+
+int nst_vk_alive(NstVk *vk)
+{
+    if (!vk->lost)
+        return NST_OK;
+    nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device was lost at an earlier "
+            "frame: this engine cannot run more (free it, create another)");
+    return NST_ERR_DEVICE;
+}
+
+VkResult nst_vk_queue_submit(NstVk *vk, VkQueue queue, const VkSubmitInfo *submit,
+                             VkFence fence, int frame)
+{
+    if (frame && nst_fault(&vk->faults, NST_FAULT_SUBMIT, vk->log))
+        return VK_ERROR_DEVICE_LOST;
+    return vkQueueSubmit(queue, 1, submit, fence);
+}
+
+int nst_vk_wait_fence(NstVk *vk, VkFence fence, int frame)
+{
+    VkResult r = frame && nst_fault(&vk->faults, NST_FAULT_HANG, vk->log) ? VK_TIMEOUT :
+                 vkWaitForFences(vk->device, 1, &fence, VK_TRUE,
+                                 vk->timeout_s * 1000000000ull);
+
+    if (r == VK_TIMEOUT) {
+        /* The work may still be running, or never end: nothing it uses
+         * can be reused, so the device is as good as lost. */
+        vk->lost = 1;
+        nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device did not finish a "
+                "frame within %u s", vk->timeout_s);
+        return NST_ERR_DEVICE;
+    }
+    return nst_vk_check(vk, r, "vkWaitForFences");
 }
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL
@@ -92,7 +128,8 @@ static int create_instance(NstVk *vk, int validation)
         info.ppEnabledExtensionNames = exts;
         info.pNext = &dbg; /* also catches messages of vkCreateInstance */
     }
-    r = vkCreateInstance(&info, NULL, &vk->instance);
+    r = nst_fault(&vk->faults, NST_FAULT_INSTANCE, vk->log) ? VK_ERROR_INITIALIZATION_FAILED :
+        vkCreateInstance(&info, NULL, &vk->instance);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_INITIALIZATION_FAILED) {
         nst_log(vk->log, NST_LOG_ERROR, "no Vulkan driver found (VkResult %d); "
                 "install one, e.g. Debian's mesa-vulkan-drivers", (int)r);
@@ -113,10 +150,13 @@ static int create_instance(NstVk *vk, int validation)
     return NST_OK;
 }
 
-static int compute_family(VkPhysicalDevice phys, uint32_t *family)
+static int compute_family(NstVk *vk, VkPhysicalDevice phys, uint32_t *family)
 {
     uint32_t n = 0;
     VkQueueFamilyProperties q[32];
+
+    if (nst_fault(&vk->faults, NST_FAULT_COMPUTE, vk->log))
+        return 0;
 
     vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
     if (n > 32)
@@ -224,7 +264,7 @@ static int pick_device(NstVk *vk, const char *want)
 
         vkGetPhysicalDeviceProperties(devs[i], &p);
         nst_log(vk->log, NST_LOG_DEBUG, "Vulkan device %u: %s", i, p.deviceName);
-        if (!compute_family(devs[i], &family) || p.apiVersion < VK_API_VERSION_1_1)
+        if (!compute_family(vk, devs[i], &family) || p.apiVersion < VK_API_VERSION_1_1)
             continue;
         if (by_index >= 0)
             rank = (int)i == by_index;
@@ -247,7 +287,7 @@ static int pick_device(NstVk *vk, const char *want)
         ret = NST_ERR_DEVICE;
     } else {
         vk->phys = devs[best];
-        compute_family(vk->phys, &vk->queue_family);
+        compute_family(vk, vk->phys, &vk->queue_family);
     }
     free(devs);
     return ret;
@@ -360,7 +400,8 @@ static int create_device(NstVk *vk)
         info.pQueueCreateInfos = queues;
     }
 
-    r = vkCreateDevice(vk->phys, &info, NULL, &vk->device);
+    r = nst_fault(&vk->faults, NST_FAULT_DEVICE, vk->log) ? VK_ERROR_INITIALIZATION_FAILED :
+        vkCreateDevice(vk->phys, &info, NULL, &vk->device);
     if (r != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkCreateDevice");
     vkGetDeviceQueue(vk->device, vk->queue_family, 0, &vk->queue);
@@ -388,7 +429,8 @@ int nst_vk_create(NstVk *vk, const char *device, int validation,
     vk->timeout_s = NST_VK_TIMEOUT_S;
     if ((!device || !*device) && env && *env)
         device = env;
-    if ((ret = create_instance(vk, validation)) < 0 ||
+    if ((ret = nst_faults_init(&vk->faults, getenv("NST_FAULT"), log)) < 0 ||
+        (ret = create_instance(vk, validation)) < 0 ||
         (ret = pick_device(vk, device)) < 0 ||
         (ret = create_device(vk)) < 0) {
         nst_vk_destroy(vk);
@@ -401,6 +443,10 @@ int nst_vk_create(NstVk *vk, const char *device, int validation,
 
 void nst_vk_destroy(NstVk *vk)
 {
+    if (vk->allocated)
+        nst_log(vk->log, NST_LOG_ERROR, "%llu bytes of device memory still held "
+                "as the device is destroyed: a leak in libnst",
+                (unsigned long long)vk->allocated);
     if (vk->device) {
         vkDeviceWaitIdle(vk->device);
         if (vk->fence)
@@ -498,7 +544,9 @@ int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
     }
     alloc.allocationSize = req.size;
     alloc.memoryTypeIndex = (uint32_t)type;
-    if ((ret = nst_vk_check(vk, vkAllocateMemory(vk->device, &alloc, NULL, &b->memory),
+    if ((ret = nst_vk_check(vk, nst_fault(&vk->faults, NST_FAULT_ALLOC, vk->log) ?
+                                VK_ERROR_OUT_OF_DEVICE_MEMORY :
+                                vkAllocateMemory(vk->device, &alloc, NULL, &b->memory),
                             "vkAllocateMemory")) < 0 ||
         (ret = nst_vk_check(vk, vkBindBufferMemory(vk->device, b->buffer, b->memory, 0),
                             "vkBindBufferMemory")) < 0)
@@ -578,7 +626,7 @@ int nst_vk_begin(NstVk *vk)
                         "vkBeginCommandBuffer");
 }
 
-int nst_vk_submit_wait(NstVk *vk)
+static int submit_wait(NstVk *vk, int frame)
 {
     VkSubmitInfo submit = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
@@ -591,16 +639,20 @@ int nst_vk_submit_wait(NstVk *vk)
         return nst_vk_check(vk, r, "vkEndCommandBuffer");
     if ((r = vkResetFences(vk->device, 1, &vk->fence)) != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkResetFences");
-    if ((r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence)) != VK_SUCCESS)
+    if ((r = nst_vk_queue_submit(vk, vk->queue, &submit, vk->fence, frame)) != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkQueueSubmit");
     /* Bounded wait: a lost or hung device must not hang the caller. */
-    r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, vk->timeout_s * 1000000000ull);
-    if (r == VK_TIMEOUT) {
-        nst_log(vk->log, NST_LOG_ERROR, "the Vulkan device did not finish a "
-                "frame within %u s", vk->timeout_s);
-        return NST_ERR_DEVICE;
-    }
-    return nst_vk_check(vk, r, "vkWaitForFences");
+    return nst_vk_wait_fence(vk, vk->fence, frame);
+}
+
+int nst_vk_submit_wait(NstVk *vk)
+{
+    return submit_wait(vk, 0);
+}
+
+int nst_vk_submit_wait_frame(NstVk *vk)
+{
+    return submit_wait(vk, 1);
 }
 
 void nst_vk_barrier(NstVk *vk)

@@ -7,6 +7,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include "fault.h"
 #include "log.h"
 
 #define NST_VK_TIMEOUT_S 120 /* for a 1920x1080 frame or less */
@@ -41,6 +42,10 @@ typedef struct NstVk {
     unsigned timeout_s;
     /* device memory held by buffers now, and the most held at once */
     VkDeviceSize allocated, peak;
+    /* Set when the device was lost or did not finish work in time: the
+     * work in flight is in an unknown state, and nothing more is run. */
+    int lost;
+    NstFaults faults;              /* NST_FAULT, for the tests */
 } NstVk;
 
 /* A buffer with its own memory, optionally mapped and with texel views
@@ -84,13 +89,26 @@ VkDeviceSize nst_vk_view_alignment(const NstVk *vk);
 
 /* Begin recording into the engine's one command buffer. */
 int nst_vk_begin(NstVk *vk);
-/* Submit it and wait for the device to finish it. */
+/* Submit it and wait for the device to finish it: set-up work, or
+ * (_frame) a frame's, which NST_FAULT's submit and hang count. */
 int nst_vk_submit_wait(NstVk *vk);
+int nst_vk_submit_wait_frame(NstVk *vk);
 
 /* A full compute->compute and compute->host/transfer memory barrier. */
 void nst_vk_barrier(NstVk *vk);
 
-/* Maps a VkResult to NST_ERR_* and logs what failed. */
+/* Maps a VkResult to NST_ERR_* and logs what failed; VK_ERROR_DEVICE_LOST
+ * marks the device lost. */
 int nst_vk_check(NstVk *vk, VkResult r, const char *what);
+
+/* NST_OK, or NST_ERR_DEVICE (and says so) once the device is lost. */
+int nst_vk_alive(NstVk *vk);
+
+/* vkQueueSubmit and vkWaitForFences (bounded by timeout_s; a timeout
+ * marks the device lost); for a frame's work (frame 1) with the submit
+ * and hang faults of NST_FAULT. */
+VkResult nst_vk_queue_submit(NstVk *vk, VkQueue queue, const VkSubmitInfo *submit,
+                             VkFence fence, int frame);
+int nst_vk_wait_fence(NstVk *vk, VkFence fence, int frame);
 
 #endif
