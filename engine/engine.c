@@ -65,6 +65,12 @@ static int pick_precision(NstEngine *e, int want)
 int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
                       NstEngine **engine)
 {
+    return nst_engine_open(model, options, 1, engine);
+}
+
+int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
+                    int frames, NstEngine **engine)
+{
     NstEngineOptions none = { 0 };
     const char *env;
     NstEngine *e;
@@ -91,6 +97,8 @@ int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
         ret = pick_precision(e, options->precision);
     if (ret >= 0)
         ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16, e->fp16_arith);
+    if (ret >= 0 && frames)
+        ret = nst_net_check_frames(&e->net); /* a model that cannot, refused now */
     if (ret >= 0 && (env = getenv("NST_TILE_ROWS")) && *env) {
         char *end;
         long rows = strtol(env, &end, 10);

@@ -459,6 +459,34 @@ static int warm_up(NstNet *net)
     return nst_vk_submit_wait(net->vk);
 }
 
+static int infer_shapes(NstNet *net);
+static int value_size(const NstNet *net, int v, int *w, int *h, int *c4);
+
+/* The network's output is cropped to the frame: it must not be smaller. */
+static int check_output_size(const NstNet *net)
+{
+    int tw, th, tc4;
+
+    value_size(net, net->final_value, &tw, &th, &tc4);
+    if (tw < net->in_w || th < net->in_h) {
+        nst_log(net->vk->log, NST_LOG_ERROR, "the network turns a %dx%d input into "
+                "%dx%d; it must not shrink it", net->in_w, net->in_h, tw, th);
+        return NST_ERR_UNSUPPORTED;
+    }
+    return NST_OK;
+}
+
+int nst_net_check_frames(NstNet *net)
+{
+    int ret;
+
+    net->in_w = net->in_h = 256;
+    if ((ret = infer_shapes(net)) >= 0)
+        ret = check_output_size(net);
+    net->in_w = net->in_h = 0;
+    return ret;
+}
+
 int nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m,
                  int fp16, int fp16_arith)
 {
@@ -1333,16 +1361,11 @@ int nst_net_frame_setup(NstNet *net, const NstFrame *f, float strength, NstTempo
 {
     const NstLayer *transform;
     const NstBuffer *styled;
-    int tw, th, tc4, styled_w, ret;
+    int styled_w, ret;
 
-    if ((ret = nst_net_prepare(net, f->format, f->width, f->height)) < 0)
+    if ((ret = nst_net_prepare(net, f->format, f->width, f->height)) < 0 ||
+        (ret = check_output_size(net)) < 0)
         return ret;
-    value_size(net, net->final_value, &tw, &th, &tc4);
-    if (tw < net->in_w || th < net->in_h) {
-        nst_log(net->vk->log, NST_LOG_ERROR, "the network turns a %dx%d input into "
-                "%dx%d; it must not shrink it", net->in_w, net->in_h, tw, th);
-        return NST_ERR_UNSUPPORTED;
-    }
     if (t && (ret = nst_temporal_prepare(t, net)) < 0)
         return ret;
     nst_frame_push_in(&net->frame, f, net->input_bgr, net->input_min, net->input_max,

@@ -114,6 +114,11 @@ int  nst_net_init(NstNet *net, NstVk *vk, NstPipelines *pipes, const NstModel *m
                   int fp16, int fp16_arith);
 void nst_net_free(NstNet *net);
 
+/* Whether the network can restyle frames: run at a nominal 256x256, every
+ * layer takes its input and the output is not smaller than it (single-op
+ * networks of the tests need not be). */
+int  nst_net_check_frames(NstNet *net);
+
 /* Plans for this frame size and format, and the network size the resize
  * request gives for it, unless already planned. */
 int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height);

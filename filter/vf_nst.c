@@ -24,16 +24,19 @@
  * a feed-forward style network that libnst runs as Vulkan compute shaders.
  * The filter itself only translates between AVFrame and NstFrame.
  *
- * Frames are pipelined (option pipeline, on by default): each frame is
- * submitted to the engine, which starts it on the device and returns, and
- * the filter outputs the frame before it meanwhile; so the device restyles
- * one frame while the rest of the graph decodes the next and encodes the
- * last. That costs one frame of latency: a frame comes out when the next
- * one comes in, or at the end of the stream. pipeline=0 outputs every
- * frame before taking the next (live sources that want no latency added).
+ * With pipeline=1 frames are pipelined: each frame is submitted to the
+ * engine, which starts it on the device and returns, and the filter
+ * outputs the frame before it meanwhile; so the device restyles one frame
+ * while the rest of the graph decodes the next and encodes the last. That
+ * costs one frame of latency: a frame comes out when the next one comes
+ * in, or at the end of the stream. It is off by default: the ffmpeg tool
+ * rebuilds the filter graph, without draining it, when the frame size or
+ * pixel format changes mid-stream, and the frame held then would be lost;
+ * and on a CPU device there is nothing to gain (docs/performance.md).
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +69,10 @@ typedef struct NstContext {
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
     int64_t last_step; /* pts step from the one before it, 0 if none */
     int pipeline;      /* submit and output a frame later (one frame of latency) */
+    int failed;        /* the error that ends the stream, or 0 */
+    int64_t failed_pts;
+    int ended;         /* the error was sent as the status */
+    int64_t frames_out;
 
     /* Frames in the engine, oldest first: each AVFrame with the NstFrame
      * that points into it and that the engine holds until it is received. */
@@ -114,7 +121,7 @@ static const AVOption nst_options[] = {
     { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
       OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
     { "pipeline", "restyle a frame on the device while the next one is decoded (one frame of latency)",
-      OFFSET(pipeline),   AV_OPT_TYPE_BOOL,   { .i64 = 1    }, 0,   1, FLAGS  },
+      OFFSET(pipeline),   AV_OPT_TYPE_BOOL,   { .i64 = 0    }, 0,   1, FLAGS  },
     { NULL }
 };
 
@@ -267,6 +274,10 @@ static av_cold void uninit(AVFilterContext *ctx)
 
     nst_model_free(&s->model);
     if (s->engine) {
+        uint64_t held, peak;
+        nst_engine_memory(s->engine, &held, &peak);
+        av_log(ctx, AV_LOG_VERBOSE, "Device memory at the end: %"PRIu64" bytes held, "
+               "%"PRIu64" at most\n", held, peak);
         /* Each message was already logged as it came; the count makes a run
          * with validation enabled easy to judge at a glance. */
         n = nst_engine_validation_messages(s->engine);
@@ -334,6 +345,21 @@ static int frame_error(AVFilterContext *ctx, const AVFrame *frame, int err)
     return nst_to_averror(err);
 }
 
+/* Passes a frame on; after the first, says how much device memory a
+ * frame takes (the soak test compares it with the end's). */
+static int output_frame(AVFilterContext *ctx, AVFrame *frame)
+{
+    NstContext *s = ctx->priv;
+
+    if (!s->frames_out++ && s->engine) {
+        uint64_t held, peak;
+        nst_engine_memory(s->engine, &held, &peak);
+        av_log(ctx, AV_LOG_VERBOSE, "Device memory after the first frame: %"PRIu64
+               " bytes held, %"PRIu64" at most\n", held, peak);
+    }
+    return ff_filter_frame(ctx->outputs[0], frame);
+}
+
 /* Outputs the oldest frame the engine holds, once restyled. */
 static int output_held(AVFilterContext *ctx)
 {
@@ -352,22 +378,81 @@ static int output_held(AVFilterContext *ctx)
         av_frame_free(&frame);
         return ret;
     }
-    return ff_filter_frame(ctx->outputs[0], frame);
+    return output_frame(ctx, frame);
 }
 
-/* Outputs every frame held; after a failure, the ones before it still go
- * out and the error is returned. */
+/* Outputs the frames held, up to the first that fails. */
 static int output_all_held(AVFilterContext *ctx)
 {
     NstContext *s = ctx->priv;
     int ret = 0;
 
-    while (s->nb_held) {
-        int err = output_held(ctx);
-        if (err < 0 && ret >= 0)
-            ret = err;
-    }
+    while (s->nb_held && ret >= 0)
+        ret = output_held(ctx);
     return ret;
+}
+
+/* Ends the stream with err, as the output's status (a status follows the
+ * frames queued before it; an error returned from activate() would end
+ * the graph with them still in it). */
+static void end_stream(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+
+    s->ended = 1;
+    ff_inlink_set_status(ctx->inputs[0], s->failed);
+    ff_outlink_set_status(ctx->outputs[0], s->failed, s->failed_pts);
+}
+
+/* After a failure at the frame of pts: the frames held before it go out
+ * (held_before: those held are before it, not after), those after it are
+ * dropped (uninit() frees them), so that the output is a clean prefix of
+ * the stream, and the stream ends with the error. When
+ * frames went out just now, the error waits for the next activation: the
+ * graph's default activate() turns an error status into an error return
+ * as it passes through a filter, which would stop ffmpeg before it takes
+ * those frames from the sink. */
+static int fail_stream(AVFilterContext *ctx, int err, int64_t pts, int held_before)
+{
+    NstContext *s = ctx->priv;
+    int held = s->nb_held, ret = held_before ? output_all_held(ctx) : 0;
+
+    if (ret < 0 && ret != err)
+        av_log(ctx, AV_LOG_DEBUG, "A held frame failed too: %s\n", av_err2str(ret));
+    s->failed = err;
+    s->failed_pts = pts;
+    if (held == s->nb_held) /* none went out */
+        end_stream(ctx);
+    return 0;
+}
+
+/* ff_inlink_make_frame_writable() copies into a buffer of the link's size
+ * and format: a frame that changed them mid-stream (ffmpeg -reinit_filter
+ * 0 keeps the graph) is copied at its own. */
+static int make_writable(AVFilterLink *inlink, AVFrame **frame)
+{
+    AVFrame *in = *frame, *out;
+    int ret;
+
+    if (av_frame_is_writable(in))
+        return 0;
+    if (in->width == inlink->w && in->height == inlink->h && in->format == inlink->format)
+        return ff_inlink_make_frame_writable(inlink, frame);
+    out = av_frame_alloc();
+    if (!out)
+        return AVERROR(ENOMEM);
+    out->format = in->format;
+    out->width  = in->width;
+    out->height = in->height;
+    if ((ret = av_frame_get_buffer(out, 0)) < 0 ||
+        (ret = av_frame_copy(out, in)) < 0 ||
+        (ret = av_frame_copy_props(out, in)) < 0) {
+        av_frame_free(&out);
+        return ret;
+    }
+    av_frame_free(frame);
+    *frame = out;
+    return 0;
 }
 
 /* Takes one input frame; outputs it, or the one held before it, or none
@@ -380,9 +465,11 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
      * exactly strength 0 for this in-place filter */
     float strength = ctx->is_disabled ? 0.0f : s->strength;
     NstFrame *f;
+    int64_t pts;
     int ret;
 
     *out = 0;
+    pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : s->last_pts;
     /* strength 0 is the identity: pass the frame on as it came, without
      * making it writable (which may copy it) or a trip to the device; in
      * its turn, after the frames held */
@@ -391,10 +478,10 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
         if (s->nb_held)
             goto submit;
         *out = 1;
-        return ff_filter_frame(ctx->outputs[0], frame);
+        return output_frame(ctx, frame);
     }
 
-    ret = ff_inlink_make_frame_writable(inlink, &frame);
+    ret = make_writable(inlink, &frame);
     if (ret < 0)
         goto fail;
 
@@ -430,7 +517,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
             goto fail;
         }
         *out = 1;
-        return ff_filter_frame(ctx->outputs[0], frame);
+        return output_frame(ctx, frame);
     }
 
 submit:
@@ -448,18 +535,19 @@ submit:
         return 0;
     /* one frame on the device (this one), the one before it out */
     *out = 1;
-    return output_held(ctx);
+    if ((ret = output_held(ctx)) < 0)
+        return fail_stream(ctx, ret, pts, 0);
+    return 0;
 
 fail:
     av_frame_free(&frame);
-    /* every frame taken before the failing one still goes out */
-    output_all_held(ctx);
     *out = 1;
-    return ret;
+    return fail_stream(ctx, ret, pts, 1);
 }
 
 static int activate(AVFilterContext *ctx)
 {
+    NstContext *s = ctx->priv;
     AVFilterLink *inlink = ctx->inputs[0];
     AVFilterLink *outlink = ctx->outputs[0];
     AVFrame *frame;
@@ -467,13 +555,18 @@ static int activate(AVFilterContext *ctx)
     int ret, status, out = 0;
 
     FF_FILTER_FORWARD_STATUS_BACK(outlink, inlink);
+    if (s->failed) {
+        if (!s->ended)
+            end_stream(ctx);
+        return 0;
+    }
 
     ret = ff_inlink_consume_frame(inlink, &frame);
     if (ret < 0)
         return ret;
     if (ret > 0) {
         ret = process_frame(ctx, frame, &out);
-        if (ret < 0)
+        if (ret < 0 || s->failed)
             return ret;
     }
     /* one frame at a time: come back for the others queued */
@@ -483,9 +576,10 @@ static int activate(AVFilterContext *ctx)
     }
     if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
         /* the end of the stream: out with the frames held */
-        ret = output_all_held(ctx);
+        if ((ret = output_all_held(ctx)) < 0)
+            return fail_stream(ctx, ret, pts, 0);
         ff_outlink_set_status(outlink, status, pts);
-        return ret;
+        return 0;
     }
     if (out)
         return 0;

@@ -120,6 +120,13 @@ def bad_op(m):
     return patched(m.data, m.layer_at(1), "<I", 99)
 
 
+def shrinks(m):
+    """Valid, but the last conv has stride 2: the network halves the frame,
+    which the engine cannot crop back to it."""
+    last = max(i for i in range(m.n_layers) if m.layer(i)[0] == OP_CONV)
+    return patched(m.data, m.layer_at(last) + 36, "<I", 2)
+
+
 def nan_weight(m):
     _, dtype, _, _, offset, _ = m.tensor(0)
     at = m.data_offset + offset
@@ -149,6 +156,7 @@ CASES = [
     ("bad-layer-input.bin", bad_layer_input, "layer 1 reads layer 3"),
     ("bad-op.bin", bad_op, "layer 1 op 99"),
     ("nan-weight.bin", nan_weight, "first weight is NaN"),
+    ("shrinks.bin", shrinks, "valid, but the network halves the frame"),
     ("tiny-absurd.bin", tiny_absurd, "100 bytes claiming maximal tables"),
 ]
 

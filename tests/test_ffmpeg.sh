@@ -19,50 +19,12 @@ CLIP=$S/media/clips/vtest.avi
 T=$B/check/ffmpeg
 W=157 H=119 # odd on purpose: odd chroma sizes, rows that are not aligned
 
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $1: $2"; }
+. "$HERE/ffmpeg_lib.sh"
 
 for f in "$FF" "$MODEL" "$CLIP"; do
 	[ -f "$f" ] || { fail setup "$f is missing (make all models; NST_SHARED=$S)"; exit 1; }
 done
 rm -rf "$T" && mkdir -p "$T" || exit 1
-
-# ff NAME ARGS...: runs ffmpeg; stderr goes to $T/NAME.err, the exit status to
-# $rc. A death by signal is written to the log (ffmpeg's own exit status can
-# be anything up to 255, so a shell cannot tell a signal from it).
-ff() {
-	name=$1; shift
-	"$PY" - "$FF" -hide_banner -nostdin -y -v warning "$@" <<-'EOF' 2>"$T/$name.err"
-		import signal, subprocess, sys
-		r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode
-		if r < 0:
-		    print(f"killed by signal {-r} ({signal.Signals(-r).name})", file=sys.stderr)
-		    sys.exit(255)
-		sys.exit(r)
-	EOF
-	rc=$?
-}
-# trouble NAME: prints why the run NAME is suspect (a crash, a sanitizer or
-# validation-layer message), nothing when it is clean.
-trouble() {
-	grep -m 1 -E 'killed by signal|Segmentation|AddressSanitizer|runtime error|Assertion|alidation' \
-		"$T/$1.err"
-}
-# run NAME CHECK ARGS...: ff, then reports CHECK as failed (and returns 1)
-# if ffmpeg failed or the run is suspect.
-run() {
-	name=$1 check=$2; shift 2
-	ff "$name" "$@"
-	why=$(trouble "$name")
-	if [ -n "$why" ]; then
-		fail "$check" "$why (log: $T/$name.err)"; return 1
-	elif [ "$rc" -ne 0 ]; then
-		fail "$check" "ffmpeg exited with $rc: $(grep -v '^ *$' "$T/$name.err" | tail -n 1) (log: $T/$name.err)"
-		return 1
-	fi
-}
-psnr() { "$PY" "$HERE/psnr.py" "$1" "$2" 2>&1; }
-size() { wc -c < "$1" | tr -d ' '; }
 
 # ---- (a) every pixel format gives the rgb24 picture --------------------------
 # The engine converts YUV itself (matrix, range, chroma siting). Its output in
@@ -125,8 +87,8 @@ for variant in nst temporal; do
 done
 
 # ---- (b2) pipelined frames: every frame out, in order, as without pipelining --
-# The filter holds one frame while the device restyles the next (pipeline=1,
-# the default) and lets it out at the end of the stream (trim: the input
+# The filter holds one frame while the device restyles the next (pipeline=1)
+# and lets it out at the end of the stream (trim: the input
 # ends, the held frame must follow). Count, order, pts and durations equal
 # the input's; the pixels equal pipeline=0's, bit for bit, with temporal
 # smoothing on (it depends on the order), and with a timeline span switched
@@ -160,7 +122,7 @@ done
 (
 	export NST_TRANSFER=1
 	run pl-two "pipeline (NST_TRANSFER=1)" -i "$CLIP" -an \
-		-vf "trim=end_frame=7,scale=$W:$H,format=yuv420p,nst=$MODEL:temporal=0.5:enable='not(between(n,2,3))'" \
+		-vf "trim=end_frame=7,scale=$W:$H,format=yuv420p,nst=$MODEL:temporal=0.5:pipeline=1:enable='not(between(n,2,3))'" \
 		-f framecrc "$T/pl-two.crc" &&
 	if cmp -s "$T/pl-0.crc" "$T/pl-two.crc"; then
 		ok "pipeline (NST_TRANSFER=1): bit-exact with pipeline=0"
@@ -355,6 +317,7 @@ if "$PY" "$HERE/bad_models.py" "$MODEL" "$T/bad" >"$T/bad_models.log" 2>&1; then
 		bad-layer-input.bin)    words='input' ;;
 		bad-op.bin)             words='(^|[^a-z])op([^a-z]|$)' ;;
 		nan-weight.bin)         words='finite|nan' ;;
+		shrinks.bin)            words='shrink' ;;
 		*)                      words='model' ;;
 		esac
 		bad_model "$f" "$words"
