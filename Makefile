@@ -38,7 +38,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check bench tests clean distclean
+.PHONY: all lib ffmpeg models demo check bench tests soak clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -198,6 +198,10 @@ demo: all models
 
 check: all models tests
 	NST_SHARED=$(SHARED) NST_BUILD=$(B) PYTHON=$(PYTHON) tests/run.sh
+
+# 10,000 frames through ffmpeg: RSS and device memory flat (tools/soak.sh)
+soak: all models
+	NST_SHARED=$(SHARED) NST_BUILD=$(B) tools/soak.sh $(SOAK_FRAMES)
 
 clean:
 	rm -rf $(B)/obj $(B)/obj-san $(B)/shaders $(B)/tests $(B)/tests-san \

@@ -233,3 +233,21 @@ for pl in 0 1; do
 		ok "$check: stopped (exit $rc), the MP4 decodes whole with all $got frames done"
 	fi
 done
+
+# ---- (f) no device, no compute queue, no device memory, at the start ----------
+for case in "device:vkCreateDevice" "compute:compute queue" "alloc@2:vkAllocateMemory" \
+	"alloc@1+:vkAllocateMemory"; do
+	fault=${case%%:*} words=${case#*:}
+	check="NST_FAULT=$fault at the start"
+	NST_FAULT=$fault ff "start-$fault" -i "$CLIP" -an -frames:v 2 -vf "scale=$W:$H,nst=$MODEL" -f null -
+	msg=$(grep -m 1 "Parsed_nst.*$words" "$T/start-$fault.err")
+	if [ -n "$(trouble "start-$fault")" ]; then
+		fail "$check" "$(trouble "start-$fault") (log: $T/start-$fault.err)"
+	elif [ "$rc" -eq 0 ]; then
+		fail "$check" "ffmpeg succeeded"
+	elif [ -z "$msg" ] || ! grep -q 'Cannot create the engine' "$T/start-$fault.err"; then
+		fail "$check" "no message saying '$words' and that the engine cannot be created"
+	else
+		ok "$check: exit $rc, \"$(echo "$msg" | sed 's/^\[[^]]*\] *//')\""
+	fi
+done

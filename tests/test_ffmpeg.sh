@@ -304,6 +304,8 @@ bad_model() { # file words
 }
 
 bad_model "$T/no-such-model.bin" 'no such file|cannot open|not found'
+bad_model "$T" 'cannot read|directory'           # unreadable: a directory
+bad_model "$CLIP" 'magic|not a style'             # not a model: a video file
 if "$PY" "$HERE/bad_models.py" "$MODEL" "$T/bad" >"$T/bad_models.log" 2>&1; then
 	for f in "$T"/bad/*.bin; do
 		case ${f##*/} in
