@@ -38,7 +38,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check bench tests soak clean distclean
+.PHONY: all lib ffmpeg models demo check bench tests soak leakcheck clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -202,6 +202,11 @@ check: all models tests
 # 10,000 frames through ffmpeg: RSS and device memory flat (tools/soak.sh)
 soak: all models
 	NST_SHARED=$(SHARED) NST_BUILD=$(B) tools/soak.sh $(SOAK_FRAMES)
+
+# 100 frames through an ffmpeg built with ASan against libnst-san.a, under
+# LeakSanitizer (tools/leak-check.sh; a second FFmpeg build the first time)
+leakcheck: ffmpeg $(B)/libnst-san.a $(B)/models/udnie.bin
+	NST_SHARED=$(SHARED) tools/leak-check.sh
 
 clean:
 	rm -rf $(B)/obj $(B)/obj-san $(B)/shaders $(B)/tests $(B)/tests-san \
