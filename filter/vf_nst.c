@@ -37,15 +37,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <nst.h>
 
 #include "libavutil/eval.h"
+#include "libavutil/mem.h"
 #include "libavutil/opt.h"
 #include "libavutil/parseutils.h"
 #include "libavutil/pixdesc.h"
+#include "libavutil/thread.h"
 #include "avfilter.h"
 #include "filters.h"
 #include "version.h"
@@ -84,6 +87,16 @@ typedef struct NstContext {
 
     NstModel *model;   /* from init until the engine is created */
     NstEngine *engine;
+
+    /* The command model: a thread of its own loads the new model and makes
+     * its engine, off the frame path; the next frame after it is done puts
+     * that engine in place (or keeps the old one if it failed). */
+    pthread_t swap_thread;
+    int swap_running;         /* started and not yet joined */
+    atomic_int swap_done;     /* the thread has set swap_engine or swap_err */
+    char *swap_path;
+    NstEngine *swap_engine;
+    int swap_err;
 } NstContext;
 
 #define OFFSET(x) offsetof(NstContext, x)
@@ -92,7 +105,7 @@ typedef struct NstContext {
 
 /* model comes first so that the shorthand nst=style.bin sets it. */
 static const AVOption nst_options[] = {
-    { "model",    "path to the style model (style.bin)",
+    { "model",    "path to the style model (style.bin); the command model loads another",
       OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { "strength", "blend between the input (0) and the styled frame (1)",
       OFFSET(strength),   AV_OPT_TYPE_FLOAT,  { .dbl = 1.0  }, 0.0, 1.0, TFLAGS },
@@ -192,6 +205,58 @@ static int apply_size(AVFilterContext *ctx)
     return ret < 0 ? nst_to_averror(ret) : 0;
 }
 
+static int load_model(AVFilterContext *ctx, const char *path, NstModel **model)
+{
+    char err[256] = "";
+    int ret = nst_model_load_file(path, model, err, sizeof(err));
+
+    if (ret >= 0)
+        return 0;
+    /* The loader's message names the file and the offending field. */
+    if (*err)
+        av_log(ctx, AV_LOG_ERROR, "Cannot load the model: %s\n", err);
+    else
+        av_log(ctx, AV_LOG_ERROR, "Cannot load the model '%s': %s\n", path,
+               nst_strerror(ret));
+    if (ret == NST_ERR_IO) {
+        /* Say why the file cannot be read (ENOENT, EACCES, ...): open it
+         * the way the loader does and report that errno. */
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return AVERROR(errno);
+        fclose(f);
+    }
+    return nst_to_averror(ret);
+}
+
+/* An engine for model on the device and precision of the options. */
+static int create_engine(AVFilterContext *ctx, const NstModel *model, const char *path,
+                         NstEngine **engine)
+{
+    NstContext *s = ctx->priv;
+    NstEngineOptions opts = {
+        .device     = s->device,
+        .log        = nst_log,
+        .log_opaque = ctx,
+        .precision  = s->precision,
+    };
+    const char *name = nst_model_meta(model, "name");
+    int ret, prec;
+
+    /* On failure libnst has logged the details (which device, which call). */
+    ret = nst_engine_create(model, &opts, engine);
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Cannot create the engine: %s\n", nst_strerror(ret));
+        return nst_to_averror(ret);
+    }
+    prec = nst_engine_precision(*engine);
+    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s', %s\n",
+           name ? name : path, nst_engine_device_name(*engine),
+           prec == NST_PRECISION_FP16_ARITH ? "fp16 tensors, fp16 multiplies" :
+           prec == NST_PRECISION_FP16 ? "fp16 tensors" : "fp32 tensors");
+    return 0;
+}
+
 /* Loads and checks the model, so that a bad file or option fails at once.
  * The engine is created later, in config_input(): ffmpeg may initialize a
  * filter graph only to inspect it, and creating an engine (weights upload,
@@ -199,7 +264,6 @@ static int apply_size(AVFilterContext *ctx)
 static av_cold int init(AVFilterContext *ctx)
 {
     NstContext *s = ctx->priv;
-    char err[256] = "";
     int ret;
 
     s->last_pts = AV_NOPTS_VALUE;
@@ -211,60 +275,70 @@ static av_cold int init(AVFilterContext *ctx)
     if ((ret = parse_size(ctx, s->size, &s->net_w, &s->net_h, &s->net_scale)) < 0)
         return ret;
 
-    ret = nst_model_load_file(s->model_path, &s->model, err, sizeof(err));
-    if (ret < 0) {
-        /* The loader's message names the file and the offending field. */
-        if (*err)
-            av_log(ctx, AV_LOG_ERROR, "Cannot load the model: %s\n", err);
-        else
-            av_log(ctx, AV_LOG_ERROR, "Cannot load the model '%s': %s\n",
-                   s->model_path, nst_strerror(ret));
-        if (ret == NST_ERR_IO) {
-            /* Say why the file cannot be read (ENOENT, EACCES, ...): open it
-             * the way the loader does and report that errno. */
-            FILE *f = fopen(s->model_path, "rb");
-            if (!f)
-                return AVERROR(errno);
-            fclose(f);
-        }
-        return nst_to_averror(ret);
-    }
-    return 0;
+    return load_model(ctx, s->model_path, &s->model);
 }
 
 static int config_input(AVFilterLink *inlink)
 {
     AVFilterContext *ctx = inlink->dst;
     NstContext *s = ctx->priv;
-    NstEngineOptions opts = {
-        .device     = s->device,
-        .log        = nst_log,
-        .log_opaque = ctx,
-        .precision  = s->precision,
-    };
-    const char *name;
     int ret;
 
     if (s->engine)
         return 0;
-
-    /* On failure libnst has logged the details (which device, which call). */
-    ret = nst_engine_create(s->model, &opts, &s->engine);
-    if (ret < 0) {
-        av_log(ctx, AV_LOG_ERROR, "Cannot create the engine: %s\n",
-               nst_strerror(ret));
-        return nst_to_averror(ret);
-    }
-
+    ret = create_engine(ctx, s->model, s->model_path, &s->engine);
     /* The engine keeps what it needs of the model. */
-    name = nst_model_meta(s->model, "name");
-    av_log(ctx, AV_LOG_INFO, "Style '%s' on Vulkan device '%s', %s\n",
-           name ? name : s->model_path, nst_engine_device_name(s->engine),
-           nst_engine_precision(s->engine) == NST_PRECISION_FP16_ARITH ?
-           "fp16 tensors, fp16 multiplies" :
-           nst_engine_precision(s->engine) == NST_PRECISION_FP16 ? "fp16 tensors" : "fp32 tensors");
     nst_model_free(&s->model);
-    return apply_size(ctx);
+    return ret < 0 ? ret : apply_size(ctx);
+}
+
+static void *swap_worker(void *arg)
+{
+    AVFilterContext *ctx = arg;
+    NstContext *s = ctx->priv;
+    NstModel *model = NULL;
+    int ret = load_model(ctx, s->swap_path, &model);
+
+    if (ret >= 0)
+        ret = create_engine(ctx, model, s->swap_path, &s->swap_engine);
+    nst_model_free(&model);
+    s->swap_err = ret;
+    atomic_store(&s->swap_done, 1);
+    return NULL;
+}
+
+/* The command model: starts loading path. */
+static int start_swap(AVFilterContext *ctx, const char *path)
+{
+    NstContext *s = ctx->priv;
+    int ret;
+
+    if (!path || !*path) {
+        av_log(ctx, AV_LOG_ERROR, "The command model needs a path to a style model.\n");
+        return AVERROR(EINVAL);
+    }
+    if (s->swap_running) {
+        av_log(ctx, AV_LOG_ERROR, "Cannot switch to '%s': the switch to '%s' is under way.\n",
+               path, s->swap_path);
+        return AVERROR(EBUSY);
+    }
+    if (!(s->swap_path = av_strdup(path)))
+        return AVERROR(ENOMEM);
+    atomic_store(&s->swap_done, 0);
+    s->swap_err = 0;
+    if ((ret = pthread_create(&s->swap_thread, NULL, swap_worker, ctx))) {
+        av_freep(&s->swap_path);
+        return AVERROR(ret);
+    }
+    s->swap_running = 1;
+    av_log(ctx, AV_LOG_VERBOSE, "Loading the model '%s'\n", path);
+    return 0;
+}
+
+static void join_swap(NstContext *s)
+{
+    pthread_join(s->swap_thread, NULL);
+    s->swap_running = 0;
 }
 
 static av_cold void uninit(AVFilterContext *ctx)
@@ -273,6 +347,10 @@ static av_cold void uninit(AVFilterContext *ctx)
     unsigned n;
 
     nst_model_free(&s->model);
+    if (s->swap_running)
+        join_swap(s); /* a swap under way: it may take seconds to give up */
+    nst_engine_free(&s->swap_engine);
+    av_freep(&s->swap_path);
     if (s->engine) {
         uint64_t held, peak;
         nst_engine_memory(s->engine, &held, &peak);
@@ -455,6 +533,34 @@ static int make_writable(AVFilterLink *inlink, AVFrame **frame)
     return 0;
 }
 
+/* Between frames: puts the engine of a finished model swap in place, after
+ * the frames the old one holds. */
+static int finish_swap(AVFilterContext *ctx)
+{
+    NstContext *s = ctx->priv;
+    int ret;
+
+    if (!s->swap_running || !atomic_load(&s->swap_done))
+        return 0;
+    join_swap(s);
+    if (s->swap_err < 0) {
+        av_log(ctx, AV_LOG_WARNING, "Keeping the model '%s'.\n", s->model_path);
+        av_freep(&s->swap_path);
+        return 0;
+    }
+    ret = output_all_held(ctx);
+    nst_engine_free(&s->engine);
+    s->engine = s->swap_engine;
+    s->swap_engine = NULL;
+    av_free(s->model_path);
+    s->model_path = s->swap_path;
+    s->swap_path = NULL;
+    if (ret < 0)
+        return ret;
+    av_log(ctx, AV_LOG_VERBOSE, "Now styling with '%s'\n", s->model_path);
+    return apply_size(ctx);
+}
+
 /* Takes one input frame; outputs it, or the one held before it, or none
  * (the first frame of a pipelined stream). *out: whether it output one. */
 static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
@@ -470,6 +576,11 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
 
     *out = 0;
     pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : s->last_pts;
+    if ((ret = finish_swap(ctx)) < 0) {
+        av_frame_free(&frame);
+        *out = 1;
+        return fail_stream(ctx, ret, pts, 0);
+    }
     /* strength 0 is the identity: pass the frame on as it came, without
      * making it writable (which may copy it) or a trip to the device; in
      * its turn, after the frames held */
@@ -594,6 +705,8 @@ static int process_command(AVFilterContext *ctx, const char *cmd, const char *ar
     int w = 0, h = 0, ret;
     float scale = 0.0f;
 
+    if (!strcmp(cmd, "model"))
+        return start_swap(ctx, args);
     /* a size that does not parse leaves the current one in place */
     if (!strcmp(cmd, "size") && (ret = parse_size(ctx, args, &w, &h, &scale)) < 0)
         return ret;

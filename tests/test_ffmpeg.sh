@@ -1,8 +1,8 @@
 #!/bin/sh
 # ffmpeg with the nst filter, end to end, on a real clip: every pixel format,
-# frame count and timestamps, strength=0, sendcmd and enable=, the network's
-# size, bad models and bad options, small and odd sizes. Prints "ok - NAME" /
-# "not ok - NAME: why".
+# frame count and timestamps, strength=0, sendcmd (strength, size, model) and
+# enable=, the network's size, bad models and bad options, small and odd
+# sizes. Prints "ok - NAME" / "not ok - NAME: why".
 #
 # Environment: NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3).
 # With NST_VALIDATION=1 (tests/run.sh sets it) libnst runs the Vulkan
@@ -166,6 +166,53 @@ run rt-sendcmd "sendcmd strength" -i "$CLIP" -an -frames:v 5 \
 run rt-enable "enable=" -i "$CLIP" -an -frames:v 5 \
 	-vf "scale=$W:$H,format=rgb24,nst=$MODEL:enable='gte(t,0.25)'" -f framemd5 "$T/rt-enable.md5" &&
 	compare_md5 "enable=" "$T/rt-enable.md5" pppss
+
+# The command model: the new model is loaded and its engine made by a thread
+# while the old one goes on, then put in place between frames. Every frame
+# must be one of the two models' own (per-frame smoothing), udnie's up to the
+# command at 0.25 s and at least one after it, then only wave's, pipelined or
+# not. A file that is no model changes nothing; nor does a switch still under
+# way at the end of the stream (joined as the filter closes).
+# styles FILE: one letter per frame: u udnie's, w wave's, ? neither
+styles() {
+	grep -v '^#' "$1" | awk -F, '{ print $NF }' | tr -d ' ' |
+		paste -d ' ' - "$T/rt-u.sums" "$T/rt-w.sums" |
+		awk '{ printf "%s", $1 == $2 ? "u" : $1 == $3 ? "w" : "?" }'
+}
+MODEL2=$B/models/wave.bin
+run rt-u "command model" -i "$CLIP" -an -frames:v 20 -vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0" \
+	-f framemd5 "$T/rt-u.md5" &&
+run rt-w "command model" -i "$CLIP" -an -frames:v 20 -vf "scale=$W:$H,format=rgb24,nst=$MODEL2:temporal=0" \
+	-f framemd5 "$T/rt-w.md5" && {
+	grep -v '^#' "$T/rt-u.md5" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/rt-u.sums"
+	grep -v '^#' "$T/rt-w.md5" | awk -F, '{ print $NF }' | tr -d ' ' > "$T/rt-w.sums"
+	for pl in 0 1; do
+		check="command model (pipeline=$pl)"
+		run "rt-model-$pl" "$check" -i "$CLIP" -an -frames:v 20 \
+			-vf "scale=$W:$H,format=rgb24,sendcmd=c='0.25 nst model $MODEL2',nst=$MODEL:temporal=0:pipeline=$pl" \
+			-f framemd5 "$T/rt-model-$pl.md5" || continue
+		got=$(styles "$T/rt-model-$pl.md5")
+		if echo "$got" | grep -qE '^uuuu+w+$'; then
+			ok "$check: frames $got (u udnie, w wave)"
+		else
+			fail "$check" "frames $got (u udnie, w wave), expected uuuu..., then only w"
+		fi
+	done
+	run rt-model-bad "command model (not a model)" -i "$CLIP" -an -frames:v 20 \
+		-vf "scale=$W:$H,format=rgb24,sendcmd=c='0.25 nst model $CLIP',nst=$MODEL:temporal=0" \
+		-f framemd5 "$T/rt-model-bad.md5" && {
+		got=$(styles "$T/rt-model-bad.md5")
+		if [ "$got" = uuuuuuuuuuuuuuuuuuuu ] && grep -q 'Keeping the model' "$T/rt-model-bad.err"; then
+			ok "command model (not a model): refused with a message, udnie kept for all 20 frames"
+		else
+			fail "command model (not a model)" "frames $got, or no message (log: $T/rt-model-bad.err)"
+		fi
+	}
+	run rt-model-end "command model (at the end)" -i "$CLIP" -an -frames:v 3 \
+		-vf "scale=$W:$H,format=rgb24,sendcmd=c='0.15 nst model $MODEL2',nst=$MODEL:temporal=0" \
+		-f framemd5 "$T/rt-model-end.md5" &&
+		ok "command model (at the end): a switch still under way as the stream ends, cleanly"
+}
 
 # ---- (d2) temporal smoothing: timestamp jumps reset it -----------------------
 # Frame 3 of five: smoothed, it differs from the per-frame frame 3; after a
