@@ -223,6 +223,14 @@ int nst_engine_set_tiling(NstEngine *e, int rows)
     return NST_OK;
 }
 
+int nst_engine_set_preserve_color(NstEngine *e, int enable)
+{
+    if (!e)
+        return NST_ERR_INVALID;
+    e->net.preserve_color = !!enable;
+    return NST_OK;
+}
+
 int nst_engine_set_temporal(NstEngine *e, float temporal)
 {
     if (!e)

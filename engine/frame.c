@@ -107,7 +107,7 @@ void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr
 /* Layout of tensor_to_pix.comp's push block. */
 void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
                         const NstLayer *out, int input_bgr, int plane,
-                        int tensor_width, float strength,
+                        int tensor_width, float strength, int preserve,
                         uint32_t push[NST_PUSH_WORDS])
 {
     float rgb2yuv[3][4];
@@ -131,4 +131,5 @@ void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
     nst_push_float(push, 15, out->out_max);
     nst_color_rgb_to_yuv(f->matrix, f->range, rgb2yuv);
     put_matrix(push, 16, rgb2yuv);
+    push[28] = (uint32_t)preserve;
 }

@@ -29,12 +29,13 @@ void nst_frame_pack(const NstFrameLayout *l, const NstFrame *f, uint8_t *dst);
 void nst_frame_unpack(const NstFrameLayout *l, const uint8_t *src, const NstFrame *f);
 
 /* Push constants of pix_to_tensor.comp and of tensor_to_pix.comp for one
- * plane; tensor_width is the width of the network's output tensor. */
+ * plane; tensor_width is the width of the network's output tensor;
+ * preserve keeps the input's colours (nst_engine_set_preserve_color). */
 void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr,
                        float input_min, float input_max, uint32_t push[NST_PUSH_WORDS]);
 void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
                         const NstLayer *output, int input_bgr, int plane,
-                        int tensor_width, float strength,
+                        int tensor_width, float strength, int preserve,
                         uint32_t push[NST_PUSH_WORDS]);
 
 #endif

@@ -1373,7 +1373,7 @@ int nst_net_frame_setup(NstNet *net, const NstFrame *f, float strength, NstTempo
     transform = nst_net_styled(net, &styled, &styled_w);
     for (int p = 0; p < net->frame.n_planes; p++)
         nst_frame_push_out(&net->frame, f, transform, net->input_bgr, p, styled_w, strength,
-                           net->steps[net->pix_out_step + p].push);
+                           net->preserve_color, net->steps[net->pix_out_step + p].push);
     return NST_OK;
 }
 

@@ -75,6 +75,7 @@ typedef struct NstNet {
     /* Tiling: asked for (0: when the whole-frame plan would not fit the
      * device, -1: never, n: bands of n rows), and what the plan did */
     int tile_req, tile_planned;
+    int preserve_color;            /* nst_engine_set_preserve_color */
     int tiled;                  /* bands of the current plan's tiled convs */
 
     /* per frame size and format */

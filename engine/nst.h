@@ -231,6 +231,15 @@ int nst_engine_set_network_scale(NstEngine *engine, float scale);
  * when the engine is created. Applies from the next frame. */
 int nst_engine_set_tiling(NstEngine *engine, int rows);
 
+/* Keep the input's colours and take only the luminance of the styled
+ * frame (Gatys et al. 2016, "Preserving Color in Neural Artistic Style
+ * Transfer", luminance-only transfer done after the network): a YUV frame
+ * keeps its chroma planes as they came and takes the styled luma; an RGB
+ * pixel is moved by the difference between the styled and the input luma
+ * (BT.601 weights) in each channel, which is the same recombination in
+ * RGB. strength still blends. Default off; applies from the next frame. */
+int nst_engine_set_preserve_color(NstEngine *e, int enable);
+
 /* Temporal smoothing of the styled frames, 0..1 (default 0, off; the
  * FFmpeg filter's default is 0.5): each output is blended with the
  * previous output, warped along the motion the engine finds between the

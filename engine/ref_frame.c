@@ -131,9 +131,25 @@ static void blend(uint8_t *p, float styled, float strength)
     *p = (uint8_t)(v >= 0.0f ? (v <= 255.0f ? v : 255.0f) : 0.0f);
 }
 
-/* t through the output transform o, cropped, converted and blended into f */
+/* preserve: the styled luma moved into the input pixel p (BT.601). */
+static void keep_color(const uint8_t *p, int bgra, float rgb[3])
+{
+    float o[3], d;
+
+    for (int c = 0; c < 3; c++)
+        o[c] = p[bgra ? 2 - c : c];
+    d = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] -
+        (0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2]);
+    for (int c = 0; c < 3; c++) {
+        float v = o[c] + d;
+        rgb[c] = v >= 0.0f ? (v <= 255.0f ? v : 255.0f) : 0.0f; /* NaN: 0 */
+    }
+}
+
+/* t through the output transform o, cropped, converted and blended into f;
+ * preserve: keeping f's colours (nst_engine_set_preserve_color) */
 static void to_frame(const NstModel *m, const NstLayer *o, const NstTensor *t, NstFrame *f,
-                     float strength)
+                     float strength, int preserve)
 {
     float mat[3][4], rgb[3];
     int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
@@ -144,16 +160,20 @@ static void to_frame(const NstModel *m, const NstLayer *o, const NstTensor *t, N
             styled_rgb(m, o, t, x, y, rgb);
             if (is_rgb(f->format)) {
                 uint8_t *p = px(f, 0, x, y, f->format == NST_PIX_RGB24 ? 3 : 4);
+                if (preserve)
+                    keep_color(p, f->format == NST_PIX_BGRA, rgb);
                 for (int c = 0; c < 3; c++)
                     blend(&p[f->format == NST_PIX_BGRA ? 2 - c : c], rgb[c], strength);
                 continue;
             }
             blend(px(f, 0, x, y, 1), yuv_of(mat, rgb, 0), strength);
+            if (preserve)
+                continue; /* the chroma planes as they came */
             if (f->format == NST_PIX_YUV444P)
                 for (int c = 1; c < 3; c++)
                     blend(px(f, c, x, y, 1), yuv_of(mat, rgb, c), strength);
         }
-    if (f->format == NST_PIX_YUV420P || f->format == NST_PIX_NV12)
+    if (!preserve && (f->format == NST_PIX_YUV420P || f->format == NST_PIX_NV12))
         for (int cy = 0; cy < ch; cy++)
             for (int cx = 0; cx < cw; cx++)
                 for (int c = 1; c < 3; c++) {
@@ -166,7 +186,13 @@ static void to_frame(const NstModel *m, const NstLayer *o, const NstTensor *t, N
 void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
                              float strength)
 {
-    to_frame(m, &m->layers[m->n_layers - 1], t, f, strength);
+    to_frame(m, &m->layers[m->n_layers - 1], t, f, strength, 0);
+}
+
+void nst_ref_tensor_to_frame_color(const NstModel *m, const NstTensor *t, NstFrame *f,
+                                   float strength, int preserve)
+{
+    to_frame(m, &m->layers[m->n_layers - 1], t, f, strength, preserve);
 }
 
 void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
@@ -177,10 +203,15 @@ void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
     identity.out_tanh = 0;
     identity.out_mul = 1.0f;
     identity.out_add = 0.0f;
-    to_frame(m, &identity, t, f, strength);
+    to_frame(m, &identity, t, f, strength, 0);
 }
 
 int nst_ref_process(const NstModel *m, NstFrame *f, float strength)
+{
+    return nst_ref_process_color(m, f, strength, 0);
+}
+
+int nst_ref_process_color(const NstModel *m, NstFrame *f, float strength, int preserve)
 {
     NstTensor in, out;
     int ret;
@@ -200,7 +231,7 @@ int nst_ref_process(const NstModel *m, NstFrame *f, float strength)
         nst_tensor_free(&out);
         return NST_ERR_UNSUPPORTED;
     }
-    nst_ref_tensor_to_frame(m, &out, f, strength);
+    nst_ref_tensor_to_frame_color(m, &out, f, strength, preserve);
     nst_tensor_free(&out);
     return NST_OK;
 }

@@ -16,6 +16,10 @@ int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out
 void nst_ref_tensor_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
                              float strength);
 
+/* The same keeping f's colours where preserve (nst_engine_set_preserve_color). */
+void nst_ref_tensor_to_frame_color(const NstModel *m, const NstTensor *t, NstFrame *f,
+                                   float strength, int preserve);
+
 /* The same for a tensor of pixel values (the output transform applied
  * already, but for its clamp), in the network's channel order. */
 void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
@@ -23,5 +27,6 @@ void nst_ref_pixels_to_frame(const NstModel *m, const NstTensor *t, NstFrame *f,
 
 /* Both, with nst_ref_forward between: what nst_engine_process does. */
 int nst_ref_process(const NstModel *m, NstFrame *f, float strength);
+int nst_ref_process_color(const NstModel *m, NstFrame *f, float strength, int preserve);
 
 #endif

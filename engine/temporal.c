@@ -189,7 +189,7 @@ void nst_temporal_record_output(NstTemporal *t, NstNet *net, const NstFrame *f,
     nst_push_float(push, 20, NST_TEMPORAL_HI);
     for (int p = 0; p < net->frame.n_planes; p++)
         nst_frame_push_out(&net->frame, f, &identity, 0, p, t->width, strength,
-                           t->pix_out[p].push);
+                           net->preserve_color, t->pix_out[p].push);
 
     if (t->mechanisms & NST_TEMPORAL_WARP) {
         nst_net_record(net, &t->flow);

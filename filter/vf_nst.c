@@ -72,6 +72,7 @@ typedef struct NstContext {
     int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
     int64_t last_step; /* pts step from the one before it, 0 if none */
     int pipeline;      /* submit and output a frame later (one frame of latency) */
+    int preserve_color;
     int failed;        /* the error that ends the stream, or 0 */
     int64_t failed_pts;
     int ended;         /* the error was sent as the status */
@@ -133,6 +134,8 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_PRECISION_FP16_ARITH }, 0, 0, FLAGS, .unit = "precision" },
     { "size",     "run the network at WxH, or at a scale (0..1] of the frame's size (empty: the frame's)",
       OFFSET(size),       AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, TFLAGS },
+    { "preserve_color", "keep the input's colours, take only the styled luminance",
+      OFFSET(preserve_color), AV_OPT_TYPE_BOOL, { .i64 = 0 }, 0,   1, TFLAGS },
     { "pipeline", "restyle a frame on the device while the next one is decoded (one frame of latency)",
       OFFSET(pipeline),   AV_OPT_TYPE_BOOL,   { .i64 = 0    }, 0,   1, FLAGS  },
     { NULL }
@@ -613,6 +616,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
         s->last_pts = frame->pts;
     }
     /* options may have changed by a command since the last frame */
+    nst_engine_set_preserve_color(s->engine, s->preserve_color);
     ret = nst_engine_set_temporal(s->engine, s->smooth ? s->temporal : 0.0f);
     if (ret >= 0 && s->smooth)
         ret = nst_engine_set_temporal_mechanisms(s->engine, s->smooth);

@@ -7,6 +7,13 @@
  * chroma as the mean of its 2x2 pixels), and blends with the original by
  * strength. One invocation owns one 32-bit word so that no two write the
  * same memory; bytes past a row's end (the padding) are kept.
+ *
+ * preserve: the input's colours kept, the styled frame's luminance taken
+ * (Gatys et al. 2016, luminance-only transfer): YUV chroma planes are left
+ * as they came; an RGB pixel moves by the luma difference of styled and
+ * input (BT.601 weights), which is the YUV recombination in RGB. That needs
+ * each pixel whole: a packed-RGB invocation then owns the words of whole
+ * pixels (three words, four rgb24 pixels; one rgba word).
  */
 #include "common.glsl"
 #include "pixels.glsl"
@@ -19,7 +26,10 @@ layout(push_constant) uniform Push {
     int t_w, out_tanh;
     float strength, out_mul, out_add, out_min, out_max;
     vec4 m0, m1, m2; /* yuv = (m0.xyz . rgb + m0.w, ...) */
+    int preserve;
 } pc;
+
+const vec3 LUMA = vec3(0.299, 0.587, 0.114);
 
 vec3 styled_rgb(int x, int y)
 {
@@ -54,6 +64,8 @@ float chroma_420(int cx, int cy, int comp)
 /* The styled value of byte b of row r of this plane, or -1 to keep it. */
 float styled_byte(int b, int r)
 {
+    if (pc.preserve != 0 && pc.plane > 0)
+        return -1.0; /* the input's chroma */
     switch (pc.format) {
     case FMT_RGB24:
         return styled_rgb(b / 3, r)[b % 3];
@@ -70,11 +82,55 @@ float styled_byte(int b, int r)
     }
 }
 
+uint blend_byte(uint orig, float s)
+{
+    float o = float(orig);
+    return uint(clamp(floor(o + pc.strength * (s - o) + 0.5), 0.0, 255.0));
+}
+
+/* preserve, packed RGB: the words of pixels [g * n, g * n + n) of row r,
+ * n = 4 rgb24 pixels in 3 words or 1 rgba/bgra pixel in 1 word. */
+void preserve_rgb(int g, int r)
+{
+    int bpp = pc.format == FMT_RGB24 ? 3 : 4, n = bpp == 3 ? 4 : 1;
+    int nw = bpp == 3 ? 3 : 1, b0 = g * 4 * nw;
+    int wi = (pc.off + r * pc.stride) / 4 + g * nw;
+    int words = min(nw, (pc.row_bytes - b0 + 3) / 4); /* the row's own words only */
+    uint w[3];
+
+    if (b0 >= pc.row_bytes)
+        return;
+    for (int i = 0; i < words; i++)
+        w[i] = frame.words[wi + i];
+    for (int p = 0; p < n; p++) {
+        int x = g * n + p;
+        if (x >= pc.w)
+            break;
+        vec3 o, s = styled_rgb(x, r);
+        for (int c = 0; c < 3; c++) {
+            int b = p * bpp + (pc.format == FMT_BGRA ? 2 - c : c);
+            o[c] = float((w[b / 4] >> (8 * (b % 4))) & 0xffu);
+        }
+        vec3 moved = clamp(o + dot(LUMA, s) - dot(LUMA, o), 0.0, 255.0);
+        for (int c = 0; c < 3; c++) {
+            int b = p * bpp + (pc.format == FMT_BGRA ? 2 - c : c);
+            uint v = blend_byte(uint(o[c]), moved[c]);
+            w[b / 4] = (w[b / 4] & ~(0xffu << (8 * (b % 4)))) | (v << (8 * (b % 4)));
+        }
+    }
+    for (int i = 0; i < words; i++)
+        frame.words[wi + i] = w[i];
+}
+
 void main()
 {
     int wx = int(gl_GlobalInvocationID.x), r = int(gl_GlobalInvocationID.y);
     if (wx * 4 >= pc.row_bytes || r >= pc.rows)
         return;
+    if (pc.preserve != 0 && pc.format <= FMT_BGRA) {
+        preserve_rgb(wx, r); /* fewer groups than words: the rest return */
+        return;
+    }
     int wi = (pc.off + r * pc.stride) / 4 + wx;
     uint word = frame.words[wi];
     for (int k = 0; k < 4; k++) {
@@ -84,9 +140,8 @@ void main()
         float s = styled_byte(b, r);
         if (s < 0.0)
             continue;
-        float orig = float((word >> (8 * k)) & 0xffu);
-        float v = clamp(floor(orig + pc.strength * (s - orig) + 0.5), 0.0, 255.0);
-        word = (word & ~(0xffu << (8 * k))) | (uint(v) << (8 * k));
+        uint v = blend_byte((word >> (8 * k)) & 0xffu, s);
+        word = (word & ~(0xffu << (8 * k))) | (v << (8 * k));
     }
     frame.words[wi] = word;
 }

@@ -285,6 +285,44 @@ run prec-fp16a "precision=fp16a" -i "$CLIP" -an -frames:v 2 -v info \
 	fi
 }
 
+# ---- (d2c) colours kept ----------------------------------------------------------
+# preserve_color=1 on yuv420p: every frame's chroma planes as they came, bit
+# for bit, its luma restyled; switched on by sendcmd at 0.25 s, frames 0..2
+# have restyled chroma and 3..4 the input's. The same with the smoothing
+# and with the network at half size, whose own output passes run before.
+# chroma_kept A B: one letter per frame of two yuv420p files of ${W}x$H, k
+# where the chroma planes are equal and the luma differs, c where the chroma
+# differs, = where the luma is equal too.
+chroma_kept() {
+	"$PY" - "$1" "$2" "$W" "$H" <<-'EOF'
+		import sys
+		a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+		w, h = int(sys.argv[3]), int(sys.argv[4])
+		y, c = w * h, 2 * ((w + 1) // 2) * ((h + 1) // 2)
+		out = ""
+		for i in range(0, min(len(a), len(b)), y + c):
+		    fa, fb = a[i:i + y + c], b[i:i + y + c]
+		    out += "c" if fa[y:] != fb[y:] else "=" if fa[:y] == fb[:y] else "k"
+		print(out)
+	EOF
+}
+run pc-plain "preserve_color" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,format=yuv420p" \
+	-f rawvideo "$T/pc-plain.yuv" &&
+for opts in "preserve_color=1" "temporal=0.8:preserve_color=1" "size=0.5:preserve_color=1" \
+	"sendcmd"; do
+	check="preserve_color ($opts)"
+	vf="nst=$MODEL:$opts" want=kkkkk
+	[ "$opts" = sendcmd ] && vf="sendcmd=c='0.25 nst preserve_color 1',nst=$MODEL" want=ccckk
+	run "pc-$opts" "$check" -i "$CLIP" -an -frames:v 5 -vf "scale=$W:$H,format=yuv420p,$vf" \
+		-f rawvideo "$T/pc.yuv" || continue
+	got=$(chroma_kept "$T/pc.yuv" "$T/pc-plain.yuv")
+	if [ "$got" = "$want" ]; then
+		ok "$check: frames $got (k chroma kept, luma restyled; c chroma restyled)"
+	else
+		fail "$check" "frames $got, expected $want (k chroma kept, luma restyled; c chroma restyled)"
+	fi
+done
+
 # ---- (d3) the network below the frame's size ---------------------------------
 # size= keeps the frame's size and restyles it, but not as the full-size
 # network does; a size change by sendcmd takes effect at its frame.

@@ -210,7 +210,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
                       model.input_max, push);
     for (p = 0; p < l.n_planes; p++)
         nst_frame_push_out(&l, &f, &out_layer, model.input_bgr, p, width,
-                           strength, push);
+                           strength, flags >> 3 & 1, push);
 
     /* the reference's conversions; RGB must come back exactly through
      * pixels in 0..255 and an identity output at strength 1 */
@@ -230,6 +230,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
                                width, height, x / bpp, y, x % bpp);
         }
         nst_ref_tensor_to_frame(&model, &t, &g, strength);
+        nst_ref_tensor_to_frame_color(&model, &t, &g, strength, 1);
         nst_tensor_free(&t);
     }
 end:
