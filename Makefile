@@ -7,6 +7,8 @@
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS (60) in all (clang)
 #   make clean
 
+# make B=DIR builds in DIR instead (./configure --build-dir=DIR): a second
+# build beside the first, of another FFmpeg series say.
 B      := build
 SHARED ?= $(if $(NST_SHARED),$(NST_SHARED),../shared)
 
@@ -14,7 +16,7 @@ SHARED ?= $(if $(NST_SHARED),$(NST_SHARED),../shared)
 # Running make without configuring first configures with the defaults.
 -include $(B)/config.mk
 $(B)/config.mk:
-	./configure
+	./configure $(if $(filter-out build,$(B)),--build-dir=$(B))
 
 CC       ?= cc
 GLSLANG  ?= glslangValidator
@@ -103,7 +105,7 @@ $(B)/include/nst.h: engine/nst.h
 $(B)/pkgconfig/nst.pc: Makefile
 	@mkdir -p $(@D)
 	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: nst\nDescription: neural style transfer on Vulkan\nVersion: 0.1\nLibs: -L$${libdir} -lnst\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-	  "$(CURDIR)" "$(CURDIR)/$(B)" "$(CURDIR)/$(B)/include" "$(NST_LIBS)" > $@
+	  "$(CURDIR)" "$(abspath $(B))" "$(abspath $(B))/include" "$(NST_LIBS)" > $@
 
 lib: $(B)/libnst.a $(B)/include/nst.h $(B)/pkgconfig/nst.pc
 
@@ -174,7 +176,7 @@ fuzz: fuzzers
 # ---- ffmpeg with the filter ------------------------------------------------
 ffmpeg: $(B)/ffmpeg
 $(B)/ffmpeg: lib filter/vf_nst.c $(wildcard patches/*/*.patch) tools/build-ffmpeg.sh
-	tools/build-ffmpeg.sh
+	NST_BUILD=$(B) tools/build-ffmpeg.sh
 
 # ---- models -----------------------------------------------------------------
 models: $(MODELS)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds ffmpeg with the nst filter into build/ffmpeg (and build/ffprobe).
 # Called by `make ffmpeg` once build/libnst.a and build/pkgconfig/nst.pc
-# exist; reads build/config.mk, written by ./configure.
+# exist; reads build/config.mk, written by ./configure. NST_BUILD (relative
+# to the top, or absolute) names another build directory, as make B= does.
 #
 # FFmpeg is configured out of tree in build/ffmpeg-build-<series>/, again only
 # when its configure line changes, and linked statically against libnst.
@@ -9,7 +10,8 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$top"
-B=build
+B=${NST_BUILD:-build}
+case $B in /*) babs=$B ;; *) babs=$top/$B ;; esac
 die() { printf 'build-ffmpeg.sh: %s\n' "$*" >&2; exit 1; }
 
 [ -f $B/config.mk ] || die "$B/config.mk is missing: run ./configure first"
@@ -114,7 +116,7 @@ set -- --cc="$cc" --pkg-config-flags=--static --disable-autodetect \
 
 # ---- configure ----------------------------------------------------------------
 bdir=$B/ffmpeg-build-$series
-export PKG_CONFIG_PATH="$top/$B/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export PKG_CONFIG_PATH="$babs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # What the configure run depends on: its line, the tree, and what pkg-config
 # says about libnst (FFmpeg's configure records those flags).
 stamp=$(printf '%s\n' "$src/configure" "$@"
