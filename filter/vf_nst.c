@@ -740,7 +740,27 @@ static const AVFilterPad nst_outputs[] = {
 
 /* Timeline support is internal (activate() reads is_disabled): a frame
  * where enable= is false passes unchanged, but in its turn, after the
- * frames the engine holds. */
+ * frames the engine holds.
+ *
+ * FFmpeg 8 (lavfi 11) split the filter in two: the public AVFilter is .p of
+ * an FFFilter that holds what only libavfilter reads (FILTER_INPUTS and the
+ * like fill .p.inputs there). */
+#if LIBAVFILTER_VERSION_INT >= AV_VERSION_INT(11, 0, 100)
+const FFFilter ff_vf_nst = {
+    .p.name          = "nst",
+    .p.description   = NULL_IF_CONFIG_SMALL("Apply neural style transfer with libnst."),
+    .p.priv_class    = &nst_class,
+    .p.flags         = AVFILTER_FLAG_SUPPORT_TIMELINE_INTERNAL,
+    .priv_size       = sizeof(NstContext),
+    .init            = init,
+    .uninit          = uninit,
+    .activate        = activate,
+    FILTER_INPUTS(nst_inputs),
+    FILTER_OUTPUTS(nst_outputs),
+    FILTER_PIXFMTS_ARRAY(pix_fmts),
+    .process_command = process_command,
+};
+#else
 const AVFilter ff_vf_nst = {
     .name            = "nst",
     .description     = NULL_IF_CONFIG_SMALL("Apply neural style transfer with libnst."),
@@ -755,3 +775,4 @@ const AVFilter ff_vf_nst = {
     .flags           = AVFILTER_FLAG_SUPPORT_TIMELINE_INTERNAL,
     .process_command = process_command,
 };
+#endif
