@@ -4,6 +4,7 @@
 #   make models   converts the five ml5 styles to build/models/<style>.bin
 #   make demo     stylizes a real clip into build/demo/
 #   make check    the whole test suite; last line "N passed, N failed"
+#   make check-ffmpeg-all  the filter's tests against every FFmpeg series
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS (60) in all (clang)
 #   make clean
 
@@ -40,7 +41,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check bench tests soak leakcheck clean distclean
+.PHONY: all lib ffmpeg models demo check check-ffmpeg-all bench tests soak leakcheck clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -200,6 +201,12 @@ demo: all models
 
 check: all models tests
 	NST_SHARED=$(SHARED) NST_BUILD=$(B) PYTHON=$(PYTHON) tests/run.sh
+
+# the ffmpeg tests (test_ffmpeg.sh, test_faults.sh) against each FFmpeg series
+# of patches/, each built in a directory of its own, build/series-<S>/
+# (tools/check-ffmpeg-all.sh; SERIES="9.0" for fewer)
+check-ffmpeg-all:
+	NST_SHARED=$(SHARED) PYTHON=$(PYTHON) MAKE=$(MAKE) tools/check-ffmpeg-all.sh $(SERIES)
 
 # 10,000 frames through ffmpeg: RSS and device memory flat (tools/soak.sh)
 soak: all models

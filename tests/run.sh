@@ -2,6 +2,8 @@
 # Runs every test and adds up their "ok" / "not ok" lines. A test program
 # that dies (crash, sanitizer report, non-zero exit without a failed check)
 # counts as one more failure. Last line: "N passed, N failed".
+# With arguments, only the tests whose names hold one of them run
+# (tests/run.sh test_ffmpeg test_faults).
 #
 # Environment: NST_SHARED (../shared), NST_BUILD (build).
 B=${NST_BUILD:-build}
@@ -32,17 +34,24 @@ run() { # name, command...
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 }
-only=${1:-}
+only=$*
+wanted() { # name
+	[ -z "$only" ] && return 0
+	for o in $only; do
+		case $1 in *$o*) return 0 ;; esac
+	done
+	return 1
+}
 for t in "$B"/tests/test_* "$B"/tests-san/test_*; do
 	[ -x "$t" ] || continue
 	case $t in *tests-san/*) n=san-$(basename "$t") ;; *) n=$(basename "$t") ;; esac
-	[ -n "$only" ] && case $n in *$only*) ;; *) continue ;; esac
+	wanted "$n" || continue
 	run "$n" "$t"
 done
 for t in tests/test_*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
-	[ -n "$only" ] && case $n in *$only*) ;; *) continue ;; esac
+	wanted "$n" || continue
 	run "$n" sh "$t"
 done
 echo "$pass passed, $fail failed"
