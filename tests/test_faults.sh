@@ -64,7 +64,15 @@ wait_end() {
 # The device is lost at frame 4's submission, or never finishes frame 4.
 # ffmpeg must fail, and both of its outputs (a framecrc and a Matroska
 # file) hold frames 1..3, those of a run without the fault, and nothing
-# else; the Matroska file is whole.
+# else; the Matroska file is whole. The framecrc's encoder runs on one
+# thread, so that it holds no frame back: what it writes is what the
+# filter put out.
+#
+# FFmpeg's own behaviour differs here: the ffmpeg of 5.1 (before 7.0's
+# threaded one) exits at once on a filter error, without flushing its
+# encoders or writing a trailer, so that its Matroska file is empty
+# whatever the filter did. There the Matroska file is not checked.
+ffmajor=$("$FF" -hide_banner -version | sed -n 's/^ffmpeg version n\{0,1\}\([0-9]*\)[.].*/\1/p')
 run mid-clean "failure mid-stream" -i "$CLIP" -an -vf "trim=end_frame=8,scale=$W:$H,nst=$MODEL" \
 	-f framecrc "$T/mid-clean.crc" &&
 crcs "$T/mid-clean.crc" | head -n 3 > "$T/mid-clean.first3" &&
@@ -73,7 +81,7 @@ for fault in submit@4 hang@4; do
 		check="failure mid-stream (NST_FAULT=$fault, pipeline=$pl)"
 		NST_FAULT=$fault ff "mid-$fault-$pl" -i "$CLIP" -an -filter_complex \
 			"[0:v]trim=end_frame=8,scale=$W:$H,nst=$MODEL:pipeline=$pl,split[a][b]" \
-			-map '[a]' -f framecrc "$T/mid.crc" -map '[b]' -c:v mpeg4 "$T/mid.mkv"
+			-map '[a]' -threads 1 -f framecrc "$T/mid.crc" -map '[b]' -c:v mpeg4 "$T/mid.mkv"
 		why=$(trouble "mid-$fault-$pl")
 		n=$(frames "$T/mid.crc") mkv=$(counted "$T/mid.mkv")
 		if [ -n "$why" ]; then
@@ -84,6 +92,8 @@ for fault in submit@4 hang@4; do
 			fail "$check" "nst said nothing of the failure (log: $T/mid-$fault-$pl.err)"
 		elif [ "$n" -ne 3 ] || ! crcs "$T/mid.crc" | cmp -s - "$T/mid-clean.first3"; then
 			fail "$check" "$n frames out, expected frames 1..3 of the run without the fault"
+		elif [ "${ffmajor:-99}" -lt 7 ]; then
+			ok "$check: exit $rc, frames 1..3 out as without the fault (ffmpeg $ffmajor writes no trailer after a filter error: Matroska file not checked)"
 		elif [ "$mkv" != 3 ] || ! decodes "$T/mid.mkv"; then
 			fail "$check" "the Matroska output holds '$mkv' frames or does not decode cleanly"
 		else
@@ -94,8 +104,10 @@ done
 
 # ---- (b) frame size and pixel format changing mid-stream ----------------------
 # A PNG sequence: three rgb24 frames, three rgba at another size, three
-# gray. ffmpeg rebuilds the graph at each change (a new nst instance);
-# every frame must come out, restyled.
+# gray. ffmpeg rebuilds the graph at each change: a new nst instance,
+# which says so as it creates its engine ("Style ..."; the ffmpeg of 7.1 says
+# "Reconfiguring filter graph" too, that of 5.1 nothing). Every frame must
+# come out, restyled.
 i=0
 for seg in "$W:$H:rgb24" "128:96:rgba" "$W:$H:gray"; do
 	"$FF" -nostdin -v error -y -i "$CLIP" -vf \
@@ -106,7 +118,7 @@ done
 check="size and format change (graph rebuilt)"
 run mix-plain "$check" -framerate 10 -i "$T/mix%03d.png" -f framecrc "$T/mix-plain.crc" &&
 run mix "$check" -v info -framerate 10 -i "$T/mix%03d.png" -vf "nst=$MODEL" -f framecrc "$T/mix.crc" && {
-	rebuilt=$(grep -c 'Reconfiguring filter graph' "$T/mix.err")
+	rebuilt=$(($(grep -c "Style '" "$T/mix.err") - 1))
 	styled=$(crcs "$T/mix.crc" > "$T/mix.a"; crcs "$T/mix-plain.crc" > "$T/mix.b"
 		paste -d ' ' "$T/mix.a" "$T/mix.b" | awk '$1 != $2' | wc -l)
 	if [ "$(frames "$T/mix.crc")" -ne 9 ] || [ "$styled" -ne 9 ]; then
