@@ -98,7 +98,7 @@ default)
 	       --enable-filter="$(comma $DEF_FILTERS)" \
 	       --enable-parser="$(comma $DEF_PARSERS)" \
 	       --enable-bsf="$(comma $DEF_BSFS)" \
-	       --enable-indev=v4l2
+	       --enable-indev=v4l2 --enable-outdev=v4l2
 	set +f
 	[ "$x264" = yes ] && set -- "$@" --enable-gpl --enable-libx264 --enable-encoder=libx264
 	;;
