@@ -362,13 +362,6 @@ int nst_async_receive(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame **f)
 
 void nst_async_free(NstAsync *a, NstVk *vk)
 {
-    int busy = 0;
-
-    for (int i = 0; i < NST_ENGINE_DEPTH; i++)
-        busy |= a->slot[i].submitted && !a->slot[i].waited;
-    /* the buffers and command buffers may still be in use */
-    if (busy && vk->device)
-        vkDeviceWaitIdle(vk->device);
     if (vk->device)
         free_objects(a, vk);
     memset(a, 0, sizeof(*a));

@@ -71,7 +71,9 @@ int  nst_async_receive(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame **f);
 /* Waits until the device has finished every submitted frame (they stay
  * pending): before anything they use is replaced or freed. */
 int  nst_async_idle(NstAsync *a, NstNet *net, NstTemporal *t);
-/* Drops pending frames (their pixels are left as they were) and frees. */
+/* Drops pending frames (their pixels are left as they were) and frees;
+ * the device must be idle (nst_engine_free waits for it: a frame given up
+ * on for a timeout may still be running). */
 void nst_async_free(NstAsync *a, NstVk *vk);
 
 #endif
