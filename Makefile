@@ -181,7 +181,7 @@ $(B)/ffmpeg: lib filter/vf_nst.c $(wildcard patches/*/*.patch) tools/build-ffmpe
 
 # ---- models -----------------------------------------------------------------
 models: $(MODELS)
-$(B)/models/%.bin: tools/nst-convert
+$(B)/models/%.bin: tools/nst-convert $(wildcard tools/nstconvert/*.py)
 	@mkdir -p $(@D)
 	$(PYTHON) tools/nst-convert $(SHARED)/models/ml5/$* -o $@
 
