@@ -42,6 +42,8 @@ def load(path, config):
             raise TrainError("--resume %s: no ckpt-*.pt in that folder" % path)
         path = found
     try:
+        # not weights_only: torch 1.13's safe loader refuses the floats in
+        # Adam's state; a checkpoint is trusted like code (your own)
         ckpt = torch.load(path, map_location="cpu")
     except FileNotFoundError:
         raise TrainError("--resume %s: no such file" % path)

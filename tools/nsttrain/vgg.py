@@ -68,7 +68,7 @@ def load_vgg(path=None, random_seed=None):
         random_init(features, random_seed)
         return Vgg16Features(features), "random (seed %d)" % random_seed
     try:
-        state = torch.load(path, map_location="cpu")
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise TrainError("--vgg %s: no such file" % path)
     except Exception as e:  # torch.load raises many kinds on a bad file
@@ -79,13 +79,18 @@ def load_vgg(path=None, random_seed=None):
         raise TrainError("--vgg %s: holds a %s, not a state dict"
                          % (path, type(state).__name__))
     features = vgg16_features()
-    # Only the convolutions are used; a file with the features alone is
-    # enough, so the classifier's keys are not required.
-    feats = {k[len("features."):]: v for k, v in state.items()
-             if k.startswith("features.")}
-    try:
-        features.load_state_dict(feats, strict=True)
-    except RuntimeError as e:
-        raise TrainError("--vgg %s: not torchvision's VGG-16 layout (%s)"
-                         % (path, str(e).splitlines()[0]))
+    # Only the convolutions are used: a file of the features alone will do,
+    # the classifier's keys are not required.
+    want = features.state_dict()
+    for key, value in want.items():
+        got = state.get("features." + key)
+        if got is None:
+            raise TrainError("--vgg %s: no 'features.%s': not torchvision's "
+                             "VGG-16 layout" % (path, key))
+        if not hasattr(got, "shape") or tuple(got.shape) != value.shape:
+            raise TrainError("--vgg %s: 'features.%s' has shape %s, VGG-16's "
+                             "is %s" % (path, key,
+                                        list(getattr(got, "shape", [])),
+                                        list(value.shape)))
+    features.load_state_dict({k: state["features." + k] for k in want})
     return Vgg16Features(features), path
