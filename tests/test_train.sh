@@ -51,9 +51,10 @@ train() { # NAME ARGS...: tools/train with the test's settings; $rc, $T/NAME.err
 clean() { # NAME: exited 0 without a traceback
 	[ "$rc" -eq 0 ] && ! grep -q Traceback "$T/$1.err"
 }
-# falls CSV: the mean total loss of the last K iterations over that of the
-# first K; exit status 0 when it is below 0.8. A network that does not
-# learn stays near 1 (the batches differ, the style term dominates).
+# ratio CSV: the mean total loss of the last K iterations over that of the
+# first K (then the two means); falls RATIO: exit status 0 when it is below
+# 0.8. A network that does not learn stays near 1 (the batches differ, the
+# style term dominates).
 ratio() {
 	awk -F, -v k=$K 'NR > 1 { t[++n] = $6 }
 		END { if (n < 2 * k) { print "nan"; exit }
