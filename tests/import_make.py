@@ -10,7 +10,8 @@ running statistics of the examples' .model files), as net9.onnx (opset 9
 like the ONNX Model Zoo's mosaic-9.onnx: Pad reflect, Upsample with a
 Constant scales, initializers listed as inputs, input1 / output1), as
 net13.onnx (opset 13, open input size: Pad's pads computed by a constant
-subgraph, Resize) and as ort.onnx (net9 cropped to W x H and named
+subgraph, Resize), as sized11.onnx (Resize to sizes computed from Shape,
+opset 11) and as ort.onnx (net9 cropped to W x H and named
 input / output, for tools/ort/nst-ort.js); torch.rgb, its output for
 IN.rgb (W x H rgb24), cropped and rounded as libnst does. scaled9.onnx and
 scaled13.onnx: a second network that takes 0..1 and ends in tanh * 150 +
@@ -27,7 +28,8 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from import_transformer_net import random_net  # noqa: E402
+from import_transformer_net import (UpsampleConvLayer,  # noqa: E402
+                                    random_net)
 
 warnings.filterwarnings("ignore")  # the exporter's advice, not our business
 
@@ -66,6 +68,24 @@ def cropped(model, w, h):
     m.graph.output[0].CopyFrom(helper.make_tensor_value_info(
         "output", TensorProto.FLOAT, [1, 3, h, w]))
     return m
+
+
+class SizedUpsampleConvLayer(UpsampleConvLayer):
+    """Interpolates to twice the size rather than by a factor of 2: what
+    exports of other code do, whose Upsample / Resize then take sizes or
+    scales computed from Shape."""
+
+    def forward(self, x):
+        x = torch.nn.functional.interpolate(
+            x, size=(x.shape[2] * 2, x.shape[3] * 2), mode="nearest")
+        return self.conv2d(self.reflection_pad(x))
+
+
+def sized(net):
+    for m in net.modules():
+        if isinstance(m, UpsampleConvLayer):
+            m.__class__ = SizedUpsampleConvLayer
+    return net
 
 
 class Scaled(torch.nn.Module):
@@ -149,6 +169,7 @@ def main(d, w, h, rgb_path):
     export(net, os.path.join(d, "net9.onnx"), w, h, 9,
            names=("input1", "output1"), as_inputs=True)
     export(net, os.path.join(d, "net13.onnx"), w, h, 13, dynamic=True)
+    export(sized(random_net(7)), os.path.join(d, "sized11.onnx"), w, h, 11)
     onnx.save(cropped(onnx.load(os.path.join(d, "net9.onnx")), w, h),
               os.path.join(d, "ort.onnx"))
     reference(net, rgb, w, h).tofile(os.path.join(d, "torch.rgb"))
