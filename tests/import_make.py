@@ -9,6 +9,7 @@ as net.pth, as net_old.model (the old serialization, with the InstanceNorm
 running statistics of the examples' .model files), as net9.onnx (opset 9
 like the ONNX Model Zoo's mosaic-9.onnx: Pad reflect, Upsample with a
 Constant scales, initializers listed as inputs, input1 / output1), as
+net8.onnx (the same at opset 8: Upsample's scales an attribute), as
 net13.onnx (opset 13, open input size: Pad's pads computed by a constant
 subgraph, Resize), as sized11.onnx (Resize to sizes computed from Shape,
 opset 11) and as ort.onnx (net9 cropped to W x H and named
@@ -25,7 +26,7 @@ import warnings
 import numpy as np
 import onnx
 import torch
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper, version_converter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from import_transformer_net import (UpsampleConvLayer,  # noqa: E402
@@ -168,6 +169,11 @@ def main(d, w, h, rgb_path):
                _use_new_zipfile_serialization=False)
     export(net, os.path.join(d, "net9.onnx"), w, h, 9,
            names=("input1", "output1"), as_inputs=True)
+    # mosaic-8.onnx's form (Upsample's scales an attribute), which PyTorch
+    # no longer exports
+    onnx.save(version_converter.convert_version(
+        onnx.load(os.path.join(d, "net9.onnx")), 8),
+        os.path.join(d, "net8.onnx"))
     export(net, os.path.join(d, "net13.onnx"), w, h, 13, dynamic=True)
     export(sized(random_net(7)), os.path.join(d, "sized11.onnx"), w, h, 11)
     onnx.save(cropped(onnx.load(os.path.join(d, "net9.onnx")), w, h),

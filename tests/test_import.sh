@@ -4,9 +4,9 @@
 # pads, stride-2 convs that round up, the final crop):
 #   - one random TransformerNet (fast_neural_style's architecture,
 #     tests/import_transformer_net.py) saved as a .pth state dict, as an old
-#     .model file, exported to ONNX at opset 9 (Model Zoo style), at opset
-#     13 with an open input size and at opset 11 resizing to sizes computed
-#     from Shape: all five convert to the same bytes;
+#     .model file, as ONNX at opsets 8 and 9 (the Model Zoo's forms), at
+#     opset 13 with an open input size and at opset 11 resizing to sizes
+#     computed from Shape: all six convert to the same bytes;
 #   - what the nst filter (temporal=0) computes with it must match OpenCV DNN
 #     running the ONNX file, PyTorch itself, and ONNX Runtime when
 #     onnxruntime-node is installed (make bench installs it): PSNR >= 45 dB;
@@ -65,8 +65,8 @@ psnr_check() {
 	fi
 }
 
-# ---- the same network from five files ----------------------------------------
-for f in net.pth net_old.model net9.onnx net13.onnx sized11.onnx; do
+# ---- the same network from six files ----------------------------------------
+for f in net.pth net_old.model net8.onnx net9.onnx net13.onnx sized11.onnx; do
 	if ! "$NPY" tools/nst-convert "$T/$f" -o "$T/$f.bin" $META >"$T/$f.out" 2>&1; then
 		fail "convert-$f" "$(tail -n 1 "$T/$f.out")"
 		continue

@@ -74,8 +74,11 @@ def _opset(model):
 def _is_replication(factor, ctm, nearest_mode):
     """Whether Resize's nearest mode with these attributes repeats each
     input pixel factor times (the engine's upsample), per the ONNX
-    formulas, checked exactly on a few input lengths."""
-    for length in range(1, 9):
+    formulas, checked exactly on input lengths 1..16. Every mode but
+    align_corners maps x to a function of x / factor, so this holds for
+    all lengths; align_corners with round_prefer_floor passes only at
+    factor 2, where x * (L - 1) / (2L - 1) rounds to x // 2 for every L."""
+    for length in range(1, 17):
         out_len = length * factor
         for x in range(out_len):
             if ctm == "asymmetric":
@@ -392,7 +395,7 @@ class _Importer:
             raise ConvertError("%s: Resize with axes is not supported"
                                % describe(node))
         scales = self._get(node, 2)
-        if scales is not None and scales.size == 0:
+        if isinstance(scales, np.ndarray) and scales.size == 0:
             scales = None
         if scales is None:
             sizes = self._const(node, 3, "sizes")
