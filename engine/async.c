@@ -315,6 +315,7 @@ int nst_async_submit(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame *f, floa
      * a profiled frame's timestamps must be read before the next frame's
      * commands reset them. Either way the device finishes first (the
      * frames stay pending). */
+    net->image_frames = 0;
     if ((!nst_net_planned_for(net, f->format, f->width, f->height) || net->prof.enabled) &&
         (ret = nst_async_idle(a, net, t)) < 0)
         return ret;

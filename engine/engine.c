@@ -65,11 +65,22 @@ static int pick_precision(NstEngine *e, int want)
 int nst_engine_create(const NstModel *model, const NstEngineOptions *options,
                       NstEngine **engine)
 {
-    return nst_engine_open(model, options, 1, engine);
+    return nst_engine_open(model, options, NULL, 1, engine);
+}
+
+int nst_engine_create_on_device(const NstModel *model, const NstEngineOptions *options,
+                                const NstVulkanDevice *device, NstEngine **engine)
+{
+    if (!device) {
+        if (engine)
+            *engine = NULL;
+        return NST_ERR_INVALID;
+    }
+    return nst_engine_open(model, options, device, 1, engine);
 }
 
 int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
-                    int frames, NstEngine **engine)
+                    const NstVulkanDevice *device, int frames, NstEngine **engine)
 {
     NstEngineOptions none = { 0 };
     const char *env;
@@ -89,7 +100,8 @@ int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
     e->temporal.mechanisms = NST_TEMPORAL_ALL;
     e->log.fn = options->log;
     e->log.opaque = options->log_opaque;
-    ret = nst_vk_create(&e->vk, options->device,
+    ret = device ? nst_vk_wrap(&e->vk, device, &e->log) :
+          nst_vk_create(&e->vk, options->device,
                         options->validation || env_flag("NST_VALIDATION"), &e->log);
     if (ret >= 0)
         ret = nst_pipelines_init(&e->pipes, &e->vk);
@@ -323,8 +335,7 @@ void nst_engine_free(NstEngine **pe)
     /* Nothing may be freed while the device uses it, even after a frame
      * given up on for a timeout: a device truly hung is for the driver to
      * reset, which ends this wait with VK_ERROR_DEVICE_LOST. */
-    if (e->vk.device)
-        vkDeviceWaitIdle(e->vk.device);
+    nst_vk_idle(&e->vk);
     nst_async_free(&e->async, &e->vk);
     nst_temporal_free(&e->temporal, &e->vk);
     nst_net_free(&e->net);

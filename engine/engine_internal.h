@@ -19,10 +19,11 @@ struct NstEngine {
     int fp16_arith;     /* and the heavy kernels multiply in fp16 */
 };
 
-/* nst_engine_create, which is this with frames 1; frames 0 skips the
+/* nst_engine_create (device NULL) and nst_engine_create_on_device, which
+ * are this with frames 1; frames 0 skips the
  * check that the network can restyle frames (for the ops' tests, whose
  * one-layer networks may shrink their input). */
 int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
-                    int frames, NstEngine **engine);
+                    const NstVulkanDevice *device, int frames, NstEngine **engine);
 
 #endif

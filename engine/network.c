@@ -1256,8 +1256,10 @@ static int plan(NstNet *net, NstPixelFormat format, int width, int height,
         (ret = nst_vk_buffer_create(net->vk, &net->factors, (VkDeviceSize)n_factors * 16,
                                     NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(net->vk, &net->staging, net->frame.size,
-                                    NST_BUF_HOST | NST_BUF_STORAGE | NST_BUF_COPY)) < 0)
+                                    (net->image_frames ? 0 : NST_BUF_HOST) |
+                                    NST_BUF_STORAGE | NST_BUF_COPY)) < 0)
         return ret;
+    net->staging_images = net->image_frames;
 
     max_steps = count_steps(net) + 1 + net->frame.n_planes;
     net->steps = calloc((size_t)max_steps, sizeof(*net->steps));
@@ -1322,7 +1324,8 @@ static int planned(const NstNet *net, NstPixelFormat format, int width, int heig
                    int in_w, int in_h)
 {
     return net->width == width && net->height == height && net->frame.format == format &&
-           net->in_w == in_w && net->in_h == in_h && net->tile_planned == net->tile_req;
+           net->in_w == in_w && net->in_h == in_h && net->tile_planned == net->tile_req &&
+           net->staging_images == net->image_frames;
 }
 
 int nst_net_prepare(NstNet *net, NstPixelFormat format, int width, int height)
@@ -1401,6 +1404,7 @@ int nst_net_process(NstNet *net, NstFrame *f, float strength, NstTemporal *t)
 {
     int ret;
 
+    net->image_frames = 0;
     if ((ret = nst_net_frame_setup(net, f, strength, t)) < 0)
         return ret;
     nst_frame_pack(&net->frame, f, net->staging.mapped);

@@ -100,6 +100,10 @@ typedef struct NstNet {
      * the gate of the statistics' smoothing (texel norm_gate, 0 unless
      * engine/temporal.c sets it) and each instance norm's last statistics */
     NstBuffer partials, factors, staging;
+    /* Frames come in Vulkan images (engine/vkframe.c), copied to and from
+     * staging on the device, which then need not be host-visible: asked
+     * for by image_frames, planned as staging_images. */
+    int image_frames, staging_images;
     int norm_gate, n_norms;     /* texel of the gate; instance norms */
     NstBuffer io;               /* host tensors of nst_net_run_tensor */
     VkDescriptorPool pool;

@@ -311,3 +311,87 @@ void nst_engine_free(NstEngine **engine);
 #endif
 
 #endif /* NST_H */
+
+/* ---- frames in Vulkan images -------------------------------------------- */
+
+/* Declared where <vulkan/vulkan.h> is included before this header (it may
+ * have been included without it first): an engine on the caller's own
+ * VkDevice (FFmpeg's AVVulkanDeviceContext, a player's), restyling frames
+ * that are Vulkan images on it, with no copy through host memory. */
+#if defined(VK_VERSION_1_2) && !defined(NST_H_VULKAN)
+#define NST_H_VULKAN
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The caller's device, which must come from the Vulkan loader libnst is
+ * linked with, be Vulkan 1.2 with timelineSemaphore enabled, and outlive
+ * the engine, which never destroys it. The engine uses queue queue_index
+ * of queue_family, which must have compute; lock_queue and unlock_queue
+ * (both or neither) bracket each of its uses of that queue, for a caller
+ * that shares it between threads. features: the chain the device was
+ * created with, from which the engine learns whether shaderFloat16 is on
+ * (NULL: it is not). */
+typedef struct NstVulkanDevice {
+    VkInstance instance;
+    VkPhysicalDevice physical_device;
+    VkDevice device;
+    uint32_t queue_family, queue_index;
+    const VkPhysicalDeviceFeatures2 *features;
+    void (*lock_queue)(void *opaque, uint32_t family, uint32_t index);
+    void (*unlock_queue)(void *opaque, uint32_t family, uint32_t index);
+    void *opaque;
+} NstVulkanDevice;
+
+/* nst_engine_create on that device: options->device and ->validation do
+ * not apply (validation is the device creator's to enable). */
+int nst_engine_create_on_device(const NstModel *model, const NstEngineOptions *options,
+                                const NstVulkanDevice *device, NstEngine **engine);
+
+/* A frame in Vulkan images of the engine's device, 8 bits per component,
+ * as FFmpeg's AVVkFrame holds one: either one image for all planes
+ * (n_images 1: a packed RGBA or BGRA image, or a multi-planar YUV one whose
+ * planes are its aspects) or one image per plane (n_images = the format's
+ * planes: R8 planes, NV12's chroma R8G8). NST_PIX_RGB24 has no such
+ * frame. The images need TRANSFER_SRC (a source frame) and TRANSFER_DST (a
+ * destination) usage, one mip level and one layer; the frame's width and
+ * height may be smaller than theirs.
+ *
+ * layout, access and queue_family are where each image is now:
+ * queue_family VK_QUEUE_FAMILY_IGNORED for an image of concurrent sharing
+ * or already the engine's; another family is acquired from (its release is
+ * the caller's). sem: a timeline semaphore per image (or VK_NULL_HANDLE)
+ * that the work waits for to reach sem_value and then signals at
+ * sem_value + 1. When the work reached the queue, the engine updates all
+ * of these to where it leaves each image: sem_value + 1, layout GENERAL,
+ * access TRANSFER_WRITE (a destination) or TRANSFER_READ, queue_family
+ * the engine's. */
+typedef struct NstVulkanFrame {
+    NstPixelFormat format;
+    int width, height;
+    NstColorMatrix matrix;
+    NstColorRange range;
+    int n_images;
+    VkImage image[3];
+    VkFormat vk_format[3];
+    VkImageLayout layout[3];
+    VkAccessFlags access[3];
+    uint32_t queue_family[3];
+    VkSemaphore sem[3];
+    uint64_t sem_value[3];
+} NstVulkanFrame;
+
+/* Restyles src into dst, which may be src itself (in place) or another
+ * frame of the same format and size, and waits for it, like
+ * nst_engine_process (strength, temporal smoothing and the network size
+ * apply alike; strength 0 copies src). On an error before the work was
+ * queued, the frames' sync fields are unchanged; after, they are updated. */
+int nst_engine_process_vulkan(NstEngine *engine, NstVulkanFrame *src,
+                              NstVulkanFrame *dst, float strength);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NST_H_VULKAN */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vk.h"
+#include "nst.h"
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 
@@ -37,9 +38,16 @@ int nst_vk_alive(NstVk *vk)
 VkResult nst_vk_queue_submit(NstVk *vk, VkQueue queue, const VkSubmitInfo *submit,
                              VkFence fence, int frame)
 {
+    VkResult r;
+
     if (frame && nst_fault(&vk->faults, NST_FAULT_SUBMIT, vk->log))
         return VK_ERROR_DEVICE_LOST;
-    return vkQueueSubmit(queue, 1, submit, fence);
+    if (vk->lock_queue)
+        vk->lock_queue(vk->lock_opaque, vk->queue_family, vk->queue_index);
+    r = vkQueueSubmit(queue, 1, submit, fence);
+    if (vk->unlock_queue)
+        vk->unlock_queue(vk->lock_opaque, vk->queue_family, vk->queue_index);
+    return r;
 }
 
 int nst_vk_wait_fence(NstVk *vk, VkFence fence, int frame)
@@ -311,6 +319,61 @@ static int has_device_extension(NstVk *vk, const char *name)
     return found;
 }
 
+/* What the engine needs to know of the device, whoever created it. */
+static void query_device(NstVk *vk)
+{
+    VkPhysicalDeviceMaintenance3Properties m3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+    };
+    VkPhysicalDeviceProperties2 p2 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+        .pNext = &m3,
+    };
+    uint32_t n = 0;
+    VkQueueFamilyProperties fam[32];
+    VkFormatProperties fp;
+    VkFormatFeatureFlags need = VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT |
+                                VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT;
+
+    vkGetPhysicalDeviceProperties(vk->phys, &vk->props);
+    vkGetPhysicalDeviceProperties2(vk->phys, &p2);
+    vkGetPhysicalDeviceMemoryProperties(vk->phys, &vk->mem_props);
+    vk->max_allocation = m3.maxMemoryAllocationSize;
+    vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, NULL);
+    n = n > 32 ? 32 : n;
+    vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, fam);
+    if (vk->queue_family < n)
+        vk->timestamp_bits = fam[vk->queue_family].timestampValidBits;
+    vkGetPhysicalDeviceFormatProperties(vk->phys, VK_FORMAT_R16G16B16A16_SFLOAT, &fp);
+    vk->fp16_texels = (fp.bufferFeatures & need) == need;
+}
+
+/* The engine's command pool, command buffer and fence on vk->queue_family. */
+static int create_commands(NstVk *vk)
+{
+    VkCommandPoolCreateInfo pool = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = vk->queue_family,
+    };
+    VkCommandBufferAllocateInfo cb = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VkFenceCreateInfo fence = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    VkResult r = vkCreateCommandPool(vk->device, &pool, NULL, &vk->cmd_pool);
+
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkCreateCommandPool");
+    cb.commandPool = vk->cmd_pool;
+    r = vkAllocateCommandBuffers(vk->device, &cb, &vk->cmd);
+    if (r != VK_SUCCESS)
+        return nst_vk_check(vk, r, "vkAllocateCommandBuffers");
+    r = vkCreateFence(vk->device, &fence, NULL, &vk->fence);
+    return nst_vk_check(vk, r, "vkCreateFence");
+}
+
 static int create_device(NstVk *vk)
 {
     float prio = 1.0f;
@@ -325,24 +388,6 @@ static int create_device(NstVk *vk)
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &q,
     };
-    VkPhysicalDeviceMaintenance3Properties m3 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
-    };
-    VkPhysicalDeviceProperties2 p2 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-        .pNext = &m3,
-    };
-    VkCommandPoolCreateInfo pool = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-        .queueFamilyIndex = vk->queue_family,
-    };
-    VkCommandBufferAllocateInfo cb = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-        .commandBufferCount = 1,
-    };
-    VkFenceCreateInfo fence = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
     /* fp16 arithmetic in shaders: through the extension, as the instance
      * asks for Vulkan 1.1, where the feature is not core yet */
     VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
@@ -351,26 +396,7 @@ static int create_device(NstVk *vk)
     static const char *const f16_ext[] = { VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME };
     VkResult r;
 
-    vkGetPhysicalDeviceProperties(vk->phys, &vk->props);
-    vkGetPhysicalDeviceProperties2(vk->phys, &p2);
-    vkGetPhysicalDeviceMemoryProperties(vk->phys, &vk->mem_props);
-    vk->max_allocation = m3.maxMemoryAllocationSize;
-    {
-        uint32_t n = 0;
-        VkQueueFamilyProperties fam[32];
-        vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, NULL);
-        n = n > 32 ? 32 : n;
-        vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &n, fam);
-        if (vk->queue_family < n)
-            vk->timestamp_bits = fam[vk->queue_family].timestampValidBits;
-    }
-    {
-        VkFormatProperties fp;
-        VkFormatFeatureFlags need = VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT |
-                                    VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT;
-        vkGetPhysicalDeviceFormatProperties(vk->phys, VK_FORMAT_R16G16B16A16_SFLOAT, &fp);
-        vk->fp16_texels = (fp.bufferFeatures & need) == need;
-    }
+    query_device(vk);
     if (has_device_extension(vk, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) {
         VkPhysicalDeviceFeatures2 f2 = {
             .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
@@ -407,15 +433,7 @@ static int create_device(NstVk *vk)
     vkGetDeviceQueue(vk->device, vk->queue_family, 0, &vk->queue);
     if (vk->has_transfer)
         vkGetDeviceQueue(vk->device, vk->transfer_family, 0, &vk->transfer_queue);
-    r = vkCreateCommandPool(vk->device, &pool, NULL, &vk->cmd_pool);
-    if (r != VK_SUCCESS)
-        return nst_vk_check(vk, r, "vkCreateCommandPool");
-    cb.commandPool = vk->cmd_pool;
-    r = vkAllocateCommandBuffers(vk->device, &cb, &vk->cmd);
-    if (r != VK_SUCCESS)
-        return nst_vk_check(vk, r, "vkAllocateCommandBuffers");
-    r = vkCreateFence(vk->device, &fence, NULL, &vk->fence);
-    return nst_vk_check(vk, r, "vkCreateFence");
+    return create_commands(vk);
 }
 
 int nst_vk_create(NstVk *vk, const char *device, int validation,
@@ -441,6 +459,83 @@ int nst_vk_create(NstVk *vk, const char *device, int validation,
     return NST_OK;
 }
 
+/* shaderFloat16 among the features the caller created its device with */
+static int has_fp16_arith(const VkPhysicalDeviceFeatures2 *features)
+{
+    for (const VkBaseInStructure *p = features ? features->pNext : NULL; p; p = p->pNext) {
+        if (p->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES &&
+            ((const VkPhysicalDeviceVulkan12Features *)p)->shaderFloat16)
+            return 1;
+        if (p->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES &&
+            ((const VkPhysicalDeviceShaderFloat16Int8Features *)p)->shaderFloat16)
+            return 1;
+    }
+    return 0;
+}
+
+int nst_vk_wrap(NstVk *vk, const NstVulkanDevice *d, const NstLog *log)
+{
+    uint32_t n = 0;
+    VkQueueFamilyProperties fam[32];
+    int ret;
+
+    memset(vk, 0, sizeof(*vk));
+    vk->log = log;
+    vk->timeout_s = NST_VK_TIMEOUT_S;
+    vk->external = 1;
+    if ((ret = nst_faults_init(&vk->faults, getenv("NST_FAULT"), log)) < 0)
+        return ret;
+    if (!d->instance || !d->physical_device || !d->device) {
+        nst_log(log, NST_LOG_ERROR, "the caller's Vulkan device lacks its instance, "
+                "physical device or device");
+        return NST_ERR_INVALID;
+    }
+    vkGetPhysicalDeviceQueueFamilyProperties(d->physical_device, &n, NULL);
+    n = n > 32 ? 32 : n;
+    vkGetPhysicalDeviceQueueFamilyProperties(d->physical_device, &n, fam);
+    if (d->queue_family >= n || !(fam[d->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT) ||
+        d->queue_index >= fam[d->queue_family].queueCount) {
+        nst_log(log, NST_LOG_ERROR, "queue %u of family %u of the caller's Vulkan device "
+                "does not exist or cannot compute", d->queue_index, d->queue_family);
+        return NST_ERR_DEVICE;
+    }
+    vk->instance = d->instance;
+    vk->phys = d->physical_device;
+    vk->device = d->device;
+    vk->queue_family = d->queue_family;
+    vk->queue_index = d->queue_index;
+    vk->lock_queue = d->lock_queue;
+    vk->unlock_queue = d->unlock_queue;
+    vk->lock_opaque = d->opaque;
+    query_device(vk);
+    vk->fp16_arith = has_fp16_arith(d->features);
+    vkGetDeviceQueue(vk->device, vk->queue_family, vk->queue_index, &vk->queue);
+    if ((ret = create_commands(vk)) < 0) {
+        nst_vk_destroy(vk);
+        return ret;
+    }
+    nst_log(log, NST_LOG_INFO, "using the caller's Vulkan device '%s', queue family %u",
+            vk->props.deviceName, vk->queue_family);
+    return NST_OK;
+}
+
+void nst_vk_idle(NstVk *vk)
+{
+    if (!vk->device)
+        return;
+    if (!vk->external) {
+        vkDeviceWaitIdle(vk->device);
+        return;
+    }
+    /* Others use the device: wait for the one queue libnst used, which
+     * needs that queue to itself meanwhile. */
+    if (vk->lock_queue)
+        vk->lock_queue(vk->lock_opaque, vk->queue_family, vk->queue_index);
+    vkQueueWaitIdle(vk->queue);
+    if (vk->unlock_queue)
+        vk->unlock_queue(vk->lock_opaque, vk->queue_family, vk->queue_index);
+}
+
 void nst_vk_destroy(NstVk *vk)
 {
     if (vk->allocated)
@@ -448,13 +543,16 @@ void nst_vk_destroy(NstVk *vk)
                 "as the device is destroyed: a leak in libnst",
                 (unsigned long long)vk->allocated);
     if (vk->device) {
-        vkDeviceWaitIdle(vk->device);
+        nst_vk_idle(vk);
         if (vk->fence)
             vkDestroyFence(vk->device, vk->fence, NULL);
         if (vk->cmd_pool)
             vkDestroyCommandPool(vk->device, vk->cmd_pool, NULL);
-        vkDestroyDevice(vk->device, NULL);
+        if (!vk->external)
+            vkDestroyDevice(vk->device, NULL);
     }
+    if (vk->external)
+        vk->instance = VK_NULL_HANDLE; /* the caller's */
     if (vk->messenger) {
         PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)
             vkGetInstanceProcAddr(vk->instance, "vkDestroyDebugUtilsMessengerEXT");
@@ -626,8 +724,12 @@ int nst_vk_begin(NstVk *vk)
                         "vkBeginCommandBuffer");
 }
 
-static int submit_wait(NstVk *vk, int frame)
+static int submit_wait(NstVk *vk, int frame, const NstVkSync *sync, int *submitted)
 {
+    VkPipelineStageFlags stages[NST_VK_MAX_SEMS];
+    VkTimelineSemaphoreSubmitInfo timeline = {
+        .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+    };
     VkSubmitInfo submit = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = 1,
@@ -635,24 +737,47 @@ static int submit_wait(NstVk *vk, int frame)
     };
     VkResult r = vkEndCommandBuffer(vk->cmd);
 
+    *submitted = 0;
     if (r != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkEndCommandBuffer");
+    if (sync && (sync->n_wait || sync->n_signal)) {
+        for (uint32_t i = 0; i < sync->n_wait; i++)
+            stages[i] = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+        timeline.waitSemaphoreValueCount = sync->n_wait;
+        timeline.pWaitSemaphoreValues = sync->wait_value;
+        timeline.signalSemaphoreValueCount = sync->n_signal;
+        timeline.pSignalSemaphoreValues = sync->signal_value;
+        submit.pNext = &timeline;
+        submit.waitSemaphoreCount = sync->n_wait;
+        submit.pWaitSemaphores = sync->wait;
+        submit.pWaitDstStageMask = stages;
+        submit.signalSemaphoreCount = sync->n_signal;
+        submit.pSignalSemaphores = sync->signal;
+    }
     if ((r = vkResetFences(vk->device, 1, &vk->fence)) != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkResetFences");
     if ((r = nst_vk_queue_submit(vk, vk->queue, &submit, vk->fence, frame)) != VK_SUCCESS)
         return nst_vk_check(vk, r, "vkQueueSubmit");
+    *submitted = 1;
     /* Bounded wait: a lost or hung device must not hang the caller. */
     return nst_vk_wait_fence(vk, vk->fence, frame);
 }
 
 int nst_vk_submit_wait(NstVk *vk)
 {
-    return submit_wait(vk, 0);
+    int submitted;
+    return submit_wait(vk, 0, NULL, &submitted);
 }
 
 int nst_vk_submit_wait_frame(NstVk *vk)
 {
-    return submit_wait(vk, 1);
+    int submitted;
+    return submit_wait(vk, 1, NULL, &submitted);
+}
+
+int nst_vk_submit_wait_sync(NstVk *vk, const NstVkSync *sync, int *submitted)
+{
+    return submit_wait(vk, 1, sync, submitted);
 }
 
 void nst_vk_barrier(NstVk *vk)

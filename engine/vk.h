@@ -46,7 +46,24 @@ typedef struct NstVk {
      * work in flight is in an unknown state, and nothing more is run. */
     int lost;
     NstFaults faults;              /* NST_FAULT, for the tests */
+    /* The device is the caller's (nst_engine_create_on_device): never
+     * destroyed here, and its queue, which others may use too, is taken
+     * with lock_queue/unlock_queue where given. */
+    int external;
+    uint32_t queue_index;
+    void (*lock_queue)(void *opaque, uint32_t family, uint32_t index);
+    void (*unlock_queue)(void *opaque, uint32_t family, uint32_t index);
+    void *lock_opaque;
 } NstVk;
+
+/* Semaphores a frame's submission waits for and signals (timeline
+ * semaphores with their values), as an image frame needs. */
+#define NST_VK_MAX_SEMS 6
+typedef struct NstVkSync {
+    uint32_t n_wait, n_signal;
+    VkSemaphore wait[NST_VK_MAX_SEMS], signal[NST_VK_MAX_SEMS];
+    uint64_t wait_value[NST_VK_MAX_SEMS], signal_value[NST_VK_MAX_SEMS];
+} NstVkSync;
 
 /* A buffer with its own memory, optionally mapped and with texel views
  * (format R32G32B32A32_SFLOAT) for tensors. */
@@ -74,7 +91,12 @@ enum {
 /* device: index or name substring, NULL/"" = NST_DEVICE or automatic. */
 int  nst_vk_create(NstVk *vk, const char *device, int validation,
                    const NstLog *log);
+/* The same on a device the caller made (nst.h's NstVulkanDevice). */
+struct NstVulkanDevice;
+int  nst_vk_wrap(NstVk *vk, const struct NstVulkanDevice *device, const NstLog *log);
 void nst_vk_destroy(NstVk *vk);
+/* Waits until the device has finished everything libnst gave it. */
+void nst_vk_idle(NstVk *vk);
 
 int  nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                           unsigned flags);
@@ -93,6 +115,10 @@ int nst_vk_begin(NstVk *vk);
  * (_frame) a frame's, which NST_FAULT's submit and hang count. */
 int nst_vk_submit_wait(NstVk *vk);
 int nst_vk_submit_wait_frame(NstVk *vk);
+/* A frame's, waiting for and signalling sync's semaphores. *submitted
+ * says whether it reached the queue (and so will signal them), even
+ * when the wait for it then fails. */
+int nst_vk_submit_wait_sync(NstVk *vk, const NstVkSync *sync, int *submitted);
 
 /* A full compute->compute and compute->host/transfer memory barrier. */
 void nst_vk_barrier(NstVk *vk);

@@ -58,4 +58,34 @@ static inline int open_case(const char *name, const char *style, const char *pho
     return 0;
 }
 
+/* Frames 0..n-1 of the clip vtest.avi, decoded and scaled by the built
+ * ffmpeg, in format fmt. */
+static inline int load_clip(NstPixelFormat fmt, int w, int h, int n, TestFrame *t)
+{
+    char cmd[1024];
+    FILE *p;
+    int ok = 1, got = 0;
+
+    snprintf(cmd, sizeof(cmd), "%s/ffmpeg -v error -nostdin -i '%s/media/clips/vtest.avi' "
+             "-frames:v %d -vf scale=%d:%d -f rawvideo -pix_fmt %s -",
+             env_or("NST_BUILD", "build"), env_or("NST_SHARED", "../shared"), n, w, h,
+             pix_names[fmt]);
+    p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    for (; got < n && ok; got++) {
+        tf_alloc(&t[got], fmt, w, h, 0, 0);
+        for (int pl = 0; pl < t[got].n_planes && ok; pl++)
+            for (int y = 0; y < t[got].rows[pl] && ok; y++)
+                ok = fread(tf_row(&t[got], pl, y), 1, (size_t)t[got].row_bytes[pl], p) ==
+                     (size_t)t[got].row_bytes[pl];
+    }
+    if (pclose(p) != 0 || !ok) {
+        for (int i = 0; i < got; i++)
+            tf_free(&t[i]);
+        return -1;
+    }
+    return 0;
+}
+
 #endif

@@ -79,7 +79,7 @@ static void run_case_at(const char *name, const uint8_t *bytes, size_t size, int
     }
     NstEngineOptions opt = { .precision = precision };
     double tolerance = precision == NST_PRECISION_FP32 ? 1e-4 : 1e-2;
-    if ((ret = nst_engine_open(m, &opt, 0, &e)) < 0) { /* single ops may shrink */
+    if ((ret = nst_engine_open(m, &opt, NULL, 0, &e)) < 0) { /* single ops may shrink */
         if (ret == NST_ERR_UNSUPPORTED && precision == NST_PRECISION_FP16_ARITH)
             printf("# %s: skipped, the device has no fp16 arithmetic\n", name);
         else

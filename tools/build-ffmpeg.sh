@@ -20,6 +20,8 @@ src=$(conf FFMPEG_SRC)
 series=$(conf FFMPEG_SERIES)
 profile=$(conf FFMPEG_PROFILE)
 x264=$(conf FFMPEG_LIBX264)
+vulkan=$(conf FFMPEG_VULKAN)
+vulkan_include=$(conf FFMPEG_VULKAN_INCLUDE)
 cc=$(conf CC)
 [ -n "$src" ] && [ -n "$series" ] || die "$B/config.mk is incomplete: re-run ./configure"
 [ -f $B/libnst.a ] && [ -f $B/pkgconfig/nst.pc ] || die "build libnst first (make lib)"
@@ -57,8 +59,8 @@ MIN_DECODERS='h264 mjpeg msmpeg4v3 png rawvideo'
 MIN_DEMUXERS='avi image2 mov rawvideo'
 MIN_MUXERS='framecrc framemd5 image2 mp4 null rawvideo'
 MIN_ENCODERS='mpeg4 png ppm rawvideo wrapped_avframe'
-MIN_FILTERS='crop format hstack null nst scale select sendcmd setpts setsar split
-	trim'
+MIN_FILTERS='crop format hstack hwdownload hwupload null nst scale select sendcmd
+	setpts setsar split trim'
 MIN_PARSERS='h264'
 PROTOCOLS='file pipe'
 
@@ -72,8 +74,8 @@ DEF_MUXERS='avi framecrc framemd5 image2 matroska mov mp4 mpegts null nut
 	rawvideo wav webm'
 DEF_ENCODERS='aac mjpeg mpeg4 pcm_s16le png ppm rawvideo wrapped_avframe'
 DEF_FILTERS='aformat anull aresample asetpts atrim crop format fps hflip
-	hstack nst null overlay pad psnr scale select sendcmd setpts setsar split tile
-	transpose trim vflip vstack'
+	hstack hwdownload hwupload nst null overlay pad psnr scale select sendcmd setpts
+	setsar split tile transpose trim vflip vstack'
 DEF_PARSERS='aac aac_latm h264 hevc mjpeg mpeg4video mpegaudio mpegvideo opus
 	png vorbis vp8 vp9'
 DEF_BSFS='aac_adtstoasc extract_extradata h264_mp4toannexb hevc_mp4toannexb
@@ -106,12 +108,21 @@ default)
 	die "unknown profile '$profile' in $B/config.mk"
 	;;
 esac
+# Vulkan frames (hwupload to the Vulkan device ffmpeg opens, restyled there):
+# FFmpeg's Vulkan needs newer headers than Debian 12 has, which ./configure
+# unpacked for it (FFMPEG_VULKAN_INCLUDE); FFmpeg loads libvulkan itself.
+if [ "$vulkan" = yes ]; then
+	set -- "$@" --enable-vulkan
+	[ -n "$vulkan_include" ] && set -- "$@" --extra-cflags="-I$vulkan_include"
+else
+	set -- "$@" --disable-vulkan
+fi
 # --disable-autodetect keeps optional system libraries out; threads and zlib
 # (for png) are asked for by name. --pkg-config-flags=--static: libnst is a
 # static library, its own dependencies (-lvulkan ...) are in Libs.private.
 set -- --cc="$cc" --pkg-config-flags=--static --disable-autodetect \
        --enable-pthreads --enable-zlib --disable-doc --disable-ffplay \
-       --disable-network --disable-vulkan --enable-libnst \
+       --disable-network --enable-libnst \
        --disable-everything --enable-protocol="$(comma $PROTOCOLS)" "$@"
 
 # ---- configure ----------------------------------------------------------------
