@@ -92,11 +92,12 @@ class TransformerNet(torch.nn.Module):
         return y
 
 
-def random_net(seed):
+def random_net(seed, pixels=True):
     """A TransformerNet in eval mode with seeded random weights: PyTorch's
     default conv init, instance norm scales and shifts drawn around 1 and 0
-    (the defaults 1 and 0 would hide a swap), and the last conv scaled so
-    that the output is spread over 0..255 with only its tails clamped."""
+    (the defaults 1 and 0 would hide a swap). pixels: the last conv scaled
+    so that the output is spread over 0..255 with only its tails clamped;
+    else it is left as it is (around 0, for a tanh)."""
     torch.manual_seed(seed)
     net = TransformerNet()
     with torch.no_grad():
@@ -104,6 +105,8 @@ def random_net(seed):
             if isinstance(m, torch.nn.InstanceNorm2d):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
+        if not pixels:
+            return net.eval()
         net.deconv3.conv2d.weight.mul_(120.0)
         net.deconv3.conv2d.bias.uniform_(100.0, 150.0)
     return net.eval()

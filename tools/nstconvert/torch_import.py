@@ -65,9 +65,10 @@ class _StateDict:
         if a.ndim != len(shape) or any(
                 want is not None and want != got
                 for want, got in zip(shape, a.shape)):
-            raise ConvertError("'%s' has shape %s, TransformerNet needs %s"
-                               % (key, list(a.shape),
-                                  ["*" if d is None else d for d in shape]))
+            raise ConvertError("'%s' has shape %s, TransformerNet needs [%s]"
+                               % (key, list(a.shape), ", ".join(
+                                   "*" if d is None else str(d)
+                                   for d in shape)))
         self.used.add(key)
         return a
 
@@ -135,6 +136,11 @@ def load_state_dict(path):
         raise ConvertError("cannot read it: %s" % (e.strerror or e))
     except Exception as e:  # torch raises anything from pickle and zipfile
         why = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        # weights_only's message advises turning it off; say what it found
+        why = why[why.find("WeightsUnpickler error"):] \
+            if "WeightsUnpickler error" in why else why
+        if "Unsupported class" in why:
+            why += "; for a whole pickled model, save its state_dict()"
         raise ConvertError("not a PyTorch state dict file (torch.load: %s)"
                            % why)
     return obj
