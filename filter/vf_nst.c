@@ -53,6 +53,7 @@
 #define NST_VULKAN_FRAMES 1
 #include "libavutil/hwcontext.h"
 #include "libavutil/hwcontext_vulkan.h"
+#include "libavutil/internal.h"
 #else
 #define NST_VULKAN_FRAMES 0
 #endif
@@ -292,20 +293,31 @@ static int load_model(AVFilterContext *ctx, const char *path, NstModel **model)
 }
 
 #if NST_VULKAN_FRAMES
-/* libnst takes FFmpeg's queue locks around each use of the queue. */
+/* libnst takes FFmpeg's queue locks around each use of the queue. FFmpeg 9
+ * deprecates them for VK_KHR_internally_synchronized_queues, and drops
+ * them at lavu 62: without them the driver keeps the queue safe itself. */
+#if !defined(FF_API_VULKAN_SYNC_QUEUES) || FF_API_VULKAN_SYNC_QUEUES
+#define NST_QUEUE_LOCKS 1
 static void vk_lock_queue(void *opaque, uint32_t family, uint32_t index)
 {
     AVHWDeviceContext *dev = opaque;
     AVVulkanDeviceContext *hwctx = dev->hwctx;
+FF_DISABLE_DEPRECATION_WARNINGS
     hwctx->lock_queue(dev, family, index);
+FF_ENABLE_DEPRECATION_WARNINGS
 }
 
 static void vk_unlock_queue(void *opaque, uint32_t family, uint32_t index)
 {
     AVHWDeviceContext *dev = opaque;
     AVVulkanDeviceContext *hwctx = dev->hwctx;
+FF_DISABLE_DEPRECATION_WARNINGS
     hwctx->unlock_queue(dev, family, index);
+FF_ENABLE_DEPRECATION_WARNINGS
 }
+#else
+#define NST_QUEUE_LOCKS 0
+#endif
 
 /* An engine on the device of the Vulkan frames, on its first queue
  * family with compute. */
@@ -321,8 +333,10 @@ static int create_vulkan_engine(AVFilterContext *ctx, const NstModel *model,
         .physical_device = hwctx->phys_dev,
         .device          = hwctx->act_dev,
         .features        = &hwctx->device_features,
+#if NST_QUEUE_LOCKS
         .lock_queue      = vk_lock_queue,
         .unlock_queue    = vk_unlock_queue,
+#endif
         .opaque          = dev,
     };
     int i;

@@ -34,6 +34,18 @@ for f in "$FF" "$MODEL" "$CLIP"; do
 done
 rm -rf "$T" && mkdir -p "$T" || exit 1
 
+# at_least DB P: P (a psnr.py result, "inf" when equal) is at least DB
+at_least() { [ "$2" = inf ] || awk -v p="$2" -v m="$1" 'BEGIN { exit !(p + 0 >= m) }'; }
+# like_memory CHECK HW SW WHAT: the Vulkan frames' output against memory's
+like_memory() {
+	p=$(psnr "$2" "$3")
+	if at_least 45 "$p"; then
+		ok "$1: PSNR $p dB against $4 in memory"
+	else
+		fail "$1" "PSNR $p dB against $4 in memory (need >= 45)"
+	fi
+}
+
 want=$(sed -n 's/^FFMPEG_VULKAN := //p' "$B/config.mk" 2>/dev/null)
 if ! "$FF" -hide_banner -buildconf 2>/dev/null | grep -q -- --enable-vulkan; then
 	if [ "$want" = yes ]; then
@@ -57,8 +69,8 @@ for fmt in yuv420p nv12 yuv444p rgba bgra; do
 		-f rawvideo "$T/in-$fmt.raw" || continue
 	p=$(psnr "$T/hw-$fmt.raw" "$T/sw-$fmt.raw")
 	styled=$(psnr "$T/hw-$fmt.raw" "$T/in-$fmt.raw")
-	if [ "$p" = inf ] || awk -v p="$p" 'BEGIN { exit !(p + 0 >= 45) }' 2>/dev/null; then
-		if [ "$styled" != inf ] && awk -v p="$styled" 'BEGIN { exit !(p + 0 < 30) }'; then
+	if at_least 45 "$p"; then
+		if ! at_least 30 "$styled"; then
 			ok "$check: PSNR $p dB against memory; $styled dB against the input"
 		else
 			fail "$check" "not restyled: $styled dB against the input"
@@ -79,14 +91,7 @@ run split "$check" $HW -i "$CLIP" -an -frames:v 3 -filter_complex \
 run split-sw "$check" -i "$CLIP" -an -frames:v 3 -filter_complex \
 	"[0:v]scale=$W:$H,format=rgba,split[a][b];[a]nst=$MODEL[x];[x][b]vstack" \
 	-f rawvideo "$T/split-sw.raw" &&
-{
-	p=$(psnr "$T/split.raw" "$T/split-sw.raw")
-	if [ "$p" = inf ] || awk -v p="$p" 'BEGIN { exit !(p + 0 >= 45) }'; then
-		ok "$check: both branches as in memory, PSNR $p dB"
-	else
-		fail "$check" "PSNR $p dB against the same graph in memory"
-	fi
-}
+like_memory "$check" "$T/split.raw" "$T/split-sw.raw" "both branches of the same graph"
 
 # enable= and sendcmd on Vulkan frames, against the same in memory.
 check="enable= and sendcmd on Vulkan frames"
@@ -97,14 +102,7 @@ run cmd-sw "$check" -i "$CLIP" -an -frames:v 6 \
 run cmd-hw "$check" $HW -i "$CLIP" -an -frames:v 6 \
 	-vf "scale=$W:$H,format=nv12,hwupload,$cmds,nst=$MODEL:enable='gte(n,1)',hwdownload,format=nv12" \
 	-f rawvideo "$T/cmd-hw.raw" &&
-{
-	p=$(psnr "$T/cmd-hw.raw" "$T/cmd-sw.raw")
-	if [ "$p" = inf ] || awk -v p="$p" 'BEGIN { exit !(p + 0 >= 45) }'; then
-		ok "$check: PSNR $p dB against memory"
-	else
-		fail "$check" "PSNR $p dB against the same commands in memory"
-	fi
-}
+like_memory "$check" "$T/cmd-hw.raw" "$T/cmd-sw.raw" "the same commands"
 
 # FFmpeg's validation layer (debug=1): the message kinds of a run with nst
 # must all be among those of hwupload/hwdownload alone, but for those that
