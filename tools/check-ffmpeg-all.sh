@@ -1,7 +1,8 @@
 #!/bin/sh
-# make check-ffmpeg-all: the filter's tests through ffmpeg (tests/test_ffmpeg.sh
-# and tests/test_faults.sh) against every FFmpeg series patches/ holds, or
-# against those named: tools/check-ffmpeg-all.sh [SERIES...].
+# make check-ffmpeg-all: the filter's tests through ffmpeg (tests/test_ffmpeg.sh,
+# test_faults.sh, test_hwframes.sh and test_realtime.sh) against every FFmpeg
+# series patches/ holds, or against those named: tools/check-ffmpeg-all.sh
+# [SERIES...]. Vulkan frames are 7.1's and later's: 5.1 runs no such check.
 #
 # Each series is configured and built in a build directory of its own,
 # build/series-<S>/ (./configure --build-dir, make B=): FFmpeg's source and
@@ -42,7 +43,7 @@ for s; do
 	fi
 	t1=$(date +%s)
 	echo "# $("$d/ffmpeg" -hide_banner -version | head -n 1), built in $((t1 - t0)) s"
-	if NST_BUILD=$d tests/run.sh test_ffmpeg test_faults; then
+	if NST_BUILD=$d tests/run.sh test_ffmpeg test_faults test_hwframes test_realtime; then
 		passed="$passed $s"
 	else
 		failed="$failed $s"
