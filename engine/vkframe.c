@@ -200,7 +200,7 @@ static void sync_of(const Images *im, NstVkSync *s)
 }
 
 /* Where the queued work leaves each image (nst.h). */
-static void update(const NstVk *vk, const Images *im, const NstVulkanFrame *dst)
+static void update(const NstVk *vk, const Images *im, NstVulkanFrame *dst)
 {
     for (int k = 0; k < im->n; k++) {
         NstVulkanFrame *f = im->frame[k];
@@ -218,11 +218,10 @@ static void update(const NstVk *vk, const Images *im, const NstVulkanFrame *dst)
     for (int k = 0; k < im->n; k++)
         for (int i = 0; i < dst->n_images && im->frame[k] != dst; i++)
             if (dst->image[i] == im->frame[k]->image[im->index[k]]) {
-                NstVulkanFrame *d = (NstVulkanFrame *)dst;
-                d->sem_value[i] = im->frame[k]->sem_value[im->index[k]];
-                d->layout[i] = VK_IMAGE_LAYOUT_GENERAL;
-                d->access[i] = VK_ACCESS_TRANSFER_WRITE_BIT;
-                d->queue_family[i] = im->frame[k]->queue_family[im->index[k]];
+                dst->sem_value[i] = im->frame[k]->sem_value[im->index[k]];
+                dst->layout[i] = VK_IMAGE_LAYOUT_GENERAL;
+                dst->access[i] = VK_ACCESS_TRANSFER_WRITE_BIT;
+                dst->queue_family[i] = im->frame[k]->queue_family[im->index[k]];
             }
 }
 
