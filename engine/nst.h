@@ -354,7 +354,9 @@ int nst_engine_create_on_device(const NstModel *model, const NstEngineOptions *o
  * (n_images 1: a packed RGBA or BGRA image, or a multi-planar YUV one whose
  * planes are its aspects) or one image per plane (n_images = the format's
  * planes: R8 planes, NV12's chroma R8G8). NST_PIX_RGB24 has no such
- * frame. The images need TRANSFER_SRC (a source frame) and TRANSFER_DST (a
+ * frame. The bytes are copied as they are: an RGBA or BGRA frame may be in
+ * an R8G8B8A8 or a B8G8R8A8 image, holding the frame's bytes in the frame's
+ * order (FFmpeg 9 keeps bgra in R8G8B8A8 images). The images need TRANSFER_SRC (a source frame) and TRANSFER_DST (a
  * destination) usage, one mip level and one layer; the frame's width and
  * height may be smaller than theirs.
  *

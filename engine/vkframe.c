@@ -59,10 +59,17 @@ static int map_planes(NstEngine *e, const NstVulkanFrame *f, const char *which,
         return NST_ERR_UNSUPPORTED;
     }
     if (f->n_images == 1) {
-        if (f->vk_format[0] != single_format(f->format)) {
+        /* The copies move bytes as they are: a packed frame's bytes are in
+         * its own order in a 4-byte image of either component order
+         * (FFmpeg 9 keeps bgra in R8G8B8A8 images). */
+        int packed = f->format == NST_PIX_RGBA || f->format == NST_PIX_BGRA;
+        if (f->vk_format[0] != single_format(f->format) &&
+            !(packed && (f->vk_format[0] == VK_FORMAT_R8G8B8A8_UNORM ||
+                         f->vk_format[0] == VK_FORMAT_B8G8R8A8_UNORM))) {
             nst_log(&e->log, NST_LOG_ERROR, "%s frame: a %s frame in one image must be "
-                    "VkFormat %d, not %d", which, format_name(f->format),
-                    (int)single_format(f->format), (int)f->vk_format[0]);
+                    "VkFormat %d%s, not %d", which, format_name(f->format),
+                    (int)single_format(f->format), packed ? " or its other byte order" : "",
+                    (int)f->vk_format[0]);
             return NST_ERR_UNSUPPORTED;
         }
     } else if (multi && f->n_images == l->n_planes) {

@@ -6,7 +6,8 @@
  * of a clip, uploaded into images the way FFmpeg's hwupload leaves them
  * (transfer-destination layout, a timeline semaphore signalled at 1), are
  * restyled in place and into other images, in every pixel format that has
- * such frames, and must come back as nst_engine_process makes the same
+ * such frames (bgra in a B8G8R8A8 image, and in an R8G8B8A8 one as FFmpeg 9
+ * keeps it), and must come back as nst_engine_process makes the same
  * frames in memory on an engine of its own: bit for bit, temporal
  * smoothing included. Also checked: the semaphores and layouts the engine
  * leaves, strength 0, frames refused with their sync untouched, and the
@@ -200,11 +201,14 @@ static int plane_dims(NstPixelFormat fmt, int p, int *w, int *h)
     return 0;
 }
 
+/* bgra in R8G8B8A8 images, as FFmpeg 9 keeps it */
+static int bgra_in_rgba;
+
 static VkFormat image_format(NstPixelFormat fmt, int p, int single)
 {
     switch (fmt) {
     case NST_PIX_RGBA: return VK_FORMAT_R8G8B8A8_UNORM;
-    case NST_PIX_BGRA: return VK_FORMAT_B8G8R8A8_UNORM;
+    case NST_PIX_BGRA: return bgra_in_rgba ? VK_FORMAT_R8G8B8A8_UNORM : VK_FORMAT_B8G8R8A8_UNORM;
     case NST_PIX_YUV420P: return single ? VK_FORMAT_G8_B8_R8_3PLANE_420_UNORM : VK_FORMAT_R8_UNORM;
     case NST_PIX_YUV444P: return single ? VK_FORMAT_G8_B8_R8_3PLANE_444_UNORM : VK_FORMAT_R8_UNORM;
     case NST_PIX_NV12:
@@ -498,6 +502,7 @@ static void compare(Dev *d, const NstModel *m, NstPixelFormat fmt, int single, i
     char name[160];
 
     snprintf(name, sizeof(name), "%s in %s, %s = frames in memory", pix_names[fmt],
+             fmt == NST_PIX_BGRA && bgra_in_rgba ? "an R8G8B8A8 image" :
              single ? "one image" : "an image per plane", in_place ? "in place" : "into others");
     if (!ve || nst_engine_create(m, NULL, &he) < 0 ||
         load_clip(fmt, W, H, N, clip) < 0) {
@@ -590,7 +595,7 @@ static void edges(Dev *d, const NstModel *m)
     bad.format = NST_PIX_RGB24;
     r1 = nst_engine_process_vulkan(ve, &bad, &bad, 1.0f);
     bad = a.v;
-    bad.vk_format[0] = VK_FORMAT_B8G8R8A8_UNORM;
+    bad.vk_format[0] = VK_FORMAT_R16G16_UNORM; /* 4 bytes, not 8-bit RGBA */
     r2 = nst_engine_process_vulkan(ve, &bad, &bad, 1.0f);
     bad = a.v;
     bad.n_images = 3;
@@ -655,6 +660,9 @@ int main(void)
         }
         compare(&d, m, NST_PIX_YUV420P, 0, 0);
         compare(&d, m, NST_PIX_RGBA, 1, 0);
+        bgra_in_rgba = 1;
+        compare(&d, m, NST_PIX_BGRA, 1, 1);
+        bgra_in_rgba = 0;
     }
     edges(&d, m);
     if (validation)
