@@ -989,9 +989,11 @@ static void rt_adapt(AVFilterContext *ctx, int64_t budget)
     float top = s->net_scale > 0.0f ? s->net_scale : 1.0f, old = s->rt.scale;
     double t = (double)s->rt.busy_us;
 
-    if (t <= 0.0)
+    if (s->rt.scale > top) /* a size command lowered it */
+        s->rt.scale = FFMAX(top, RT_MIN_SCALE);
+    else if (t <= 0.0)
         return;
-    if (t > 0.8 * budget && s->rt.scale > RT_MIN_SCALE)
+    else if (t > 0.8 * budget && s->rt.scale > RT_MIN_SCALE)
         s->rt.scale = FFMAX(RT_MIN_SCALE, s->rt.scale * FFMAX(0.5, sqrt(0.6 * budget / t)));
     else if (t < 0.4 * budget && s->rt.scale < top)
         s->rt.scale = FFMIN(top, s->rt.scale * 1.25f);
