@@ -11,7 +11,8 @@
 # - FFmpeg's device with its validation layer on (debug=1) reports nothing
 #   that hwupload and hwdownload alone do not (tests/test_vkframes.c runs
 #   the engine's image path on a device of its own under the layer, where
-#   it reports nothing at all).
+#   it reports nothing at all);
+# - a device lost or hung at a frame ends the stream after the frames before it.
 # Prints "ok - NAME" / "not ok - NAME: why".
 #
 # Environment: NST_BUILD (build), NST_SHARED (../shared), PYTHON (python3).
@@ -132,3 +133,24 @@ else
 		fail "$check" "new: $(echo $new) (log: $T/val-nst.err)"
 	fi
 fi
+
+# A device lost or hung at the third Vulkan frame (NST_FAULT): the two
+# before it come out as without the fault, then the stream ends with the
+# error, no hang and no crash.
+check="Vulkan frames: a device lost or hung at frame 3"
+vf="scale=96:72,format=nv12,hwupload,nst=$MODEL,hwdownload,format=nv12"
+run fault-none "$check" $HW -i "$CLIP" -an -frames:v 2 -vf "$vf" -f framecrc "$T/fault-none.crc" &&
+for fault in submit@3 hang@3; do
+	NST_FAULT=$fault ff "fault-$fault" $HW -i "$CLIP" -an -frames:v 6 -vf "$vf" \
+		-f framecrc "$T/fault-$fault.crc"
+	why=$(trouble "fault-$fault")
+	if [ -n "$why" ]; then
+		fail "$check ($fault)" "$why"
+	elif [ "$rc" -eq 0 ]; then
+		fail "$check ($fault)" "ffmpeg exited with 0"
+	elif [ "$(grep -v '^#' "$T/fault-$fault.crc")" != "$(grep -v '^#' "$T/fault-none.crc")" ]; then
+		fail "$check ($fault)" "frames 1..2 not as without the fault: $(grep -vc '^#' "$T/fault-$fault.crc") out"
+	else
+		ok "$check ($fault): frames 1..2 out as without it, then exit $rc"
+	fi
+done
