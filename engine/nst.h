@@ -368,7 +368,8 @@ int nst_engine_create_on_device(const NstModel *model, const NstEngineOptions *o
  * sem_value + 1. When the work reached the queue, the engine updates all
  * of these to where it leaves each image: sem_value + 1, layout GENERAL,
  * access TRANSFER_WRITE (a destination) or TRANSFER_READ, queue_family
- * the engine's. */
+ * the engine's where it was another family's (VK_QUEUE_FAMILY_IGNORED
+ * stays). */
 typedef struct NstVulkanFrame {
     NstPixelFormat format;
     int width, height;
