@@ -5,6 +5,7 @@
 #   make demo     stylizes a real clip into build/demo/
 #   make check    the whole test suite; last line "N passed, N failed"
 #   make check-ffmpeg-all  the filter's tests against every FFmpeg series
+#   make trace    what the engine computes, to diff across a refactoring
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS (60) in all (clang)
 #   make clean
 
@@ -41,7 +42,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check check-ffmpeg-all bench tests soak leakcheck clean distclean
+.PHONY: all lib ffmpeg models demo check check-ffmpeg-all bench trace tests soak leakcheck clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -188,6 +189,13 @@ $(B)/models/%.bin: tools/nst-convert $(wildcard tools/nstconvert/*.py)
 # ---- tools --------------------------------------------------------------------
 $(B)/nst-bench: tools/nst-bench.c $(B)/libnst.a
 	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
+$(B)/nst-trace: tools/nst-trace.c $(B)/libnst.a
+	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
+
+# what the engine computes for the test photos, to diff across a change
+# that must not alter it: build/trace/trace.txt (tools/trace.sh)
+trace: $(B)/nst-trace $(B)/models/udnie.bin ffmpeg
+	NST_SHARED=$(SHARED) NST_BUILD=$(B) tools/trace.sh
 
 # the network at four sizes, ONNX Runtime on the same frames, the whole
 # ffmpeg path at 640x360 and the temporal smoothing's cost, in one run:
