@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "async.h"
-#include "frame.h"
+#include "frame/frame.h"
 
 /* NST_TRANSFER: 0 or 1 forces one or two submissions per frame; -1 auto. */
 static int transfer_mode(void)

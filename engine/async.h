@@ -28,9 +28,9 @@
 #ifndef NST_ASYNC_H
 #define NST_ASYNC_H
 
-#include "network.h"
-#include "temporal.h"
-#include "vk.h"
+#include "net/net.h"
+#include "frame/temporal.h"
+#include "gpu/vk.h"
 
 typedef struct NstAsyncSlot {
     NstFrame *frame;        /* the caller's; written at receive */

@@ -3,10 +3,10 @@
 #define NST_ENGINE_INTERNAL_H
 
 #include "async.h"
-#include "network.h"
-#include "pipelines.h"
-#include "temporal.h"
-#include "vk.h"
+#include "net/net.h"
+#include "gpu/pipelines.h"
+#include "frame/temporal.h"
+#include "gpu/vk.h"
 
 struct NstEngine {
     NstLog log;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "frame.h"
+#include "frame/frame.h"
 
 /* Where plane p of a frame lives: which image, which aspect of it, and
  * the bytes of one texel of that plane. */

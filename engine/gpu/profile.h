@@ -8,7 +8,7 @@
 #define NST_PROFILE_H
 
 #include "nst.h"
-#include "vk.h"
+#include "gpu/vk.h"
 
 typedef struct NstProfiler {
     int enabled;

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref_frame.h"
-#include "ref_resize.h"
-#include "resize.h"
+#include "ref/ref_frame.h"
+#include "ref/ref_resize.h"
+#include "frame/resize.h"
 
 static float *at(const NstTensor *t, int c, int y, int x)
 {

@@ -1,8 +1,8 @@
 /* Motion-compensated output smoothing: state, steps, recording. */
 #include <string.h>
 
-#include "frame.h"
-#include "temporal.h"
+#include "frame/frame.h"
+#include "frame/temporal.h"
 
 void nst_temporal_free(NstTemporal *t, NstVk *vk)
 {

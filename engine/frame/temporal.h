@@ -14,7 +14,7 @@
 #ifndef NST_TEMPORAL_H
 #define NST_TEMPORAL_H
 
-#include "network.h"
+#include "net/net.h"
 
 /* Tuning, in luma levels (0..255) unless said otherwise; see temporal.c. */
 #define NST_TEMPORAL_SCALE   4     /* reduction of the flow's luma */

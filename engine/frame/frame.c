@@ -1,8 +1,8 @@
 /* Frame packing for the staging buffer and the frame shaders' constants. */
 #include <string.h>
 
-#include "color.h"
-#include "frame.h"
+#include "frame/color.h"
+#include "frame/frame.h"
 
 int nst_frame_layout(NstPixelFormat format, int width, int height,
                      NstFrameLayout *l)

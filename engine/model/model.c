@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "model/model.h"
 
 #define MAX_FILE_SIZE   ((size_t)1 << 30)
 #define MAGIC           "NSTSTYLE"

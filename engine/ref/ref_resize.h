@@ -7,7 +7,7 @@
 #ifndef NST_REF_RESIZE_H
 #define NST_REF_RESIZE_H
 
-#include "ref.h"
+#include "ref/ref.h"
 
 /* in (c x H x W) -> out (c x h x w), h <= H, w <= W: each output pixel the
  * coverage-weighted mean of the input area it covers. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault.h"
+#include "gpu/fault.h"
 
 static const char *const point_names[NST_FAULT_NB] = {
     [NST_FAULT_INSTANCE] = "instance",

@@ -6,8 +6,8 @@
 #ifndef NST_REF_FRAME_H
 #define NST_REF_FRAME_H
 
-#include "model.h"
-#include "ref.h"
+#include "model/model.h"
+#include "ref/ref.h"
 
 /* Frame -> network input tensor (3 x h x w, network units and order). */
 int nst_ref_frame_to_tensor(const NstModel *m, const NstFrame *f, NstTensor *out);

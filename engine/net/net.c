@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "half.h"
-#include "network.h"
-#include "ref.h"
-#include "shaders.h"
-#include "temporal.h"
-#include "winograd.h"
+#include "util/half.h"
+#include "net/net.h"
+#include "ref/ref.h"
+#include "gpu/shaders.h"
+#include "frame/temporal.h"
+#include "net/winograd.h"
 
 #define STATS_CHUNK 4096 /* pixels reduced by one workgroup of norm_stats */
 #define STATS_PART  48   /* bytes of a chunk's partials: mean, M2, count texels */

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "model.h"
+#include "model/model.h"
 
 #define NST_WINO_TILE 4 /* output pixels per tile side */
 #define NST_WINO_POS  36 /* positions of a 6x6 transformed tile */

@@ -1,5 +1,5 @@
 /* YUV <-> RGB coefficients (ITU-R BT.601, BT.709, BT.2020 non-constant). */
-#include "color.h"
+#include "frame/color.h"
 
 static void luma_weights(NstColorMatrix matrix, double *kr, double *kb)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
+#include "gpu/profile.h"
 
 #define PROFILE_QUERIES 2048 /* far more steps than any network here has */
 

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
-#include "pipelines.h"
+#include "model/model.h"
+#include "gpu/pipelines.h"
 
 typedef struct NstFrameLayout {
     NstPixelFormat format;

@@ -23,7 +23,7 @@
 #ifndef NST_FAULT_H
 #define NST_FAULT_H
 
-#include "log.h"
+#include "util/log.h"
 
 typedef enum NstFaultPoint {
     NST_FAULT_INSTANCE,

@@ -6,7 +6,7 @@
 #ifndef NST_REF_H
 #define NST_REF_H
 
-#include "model.h"
+#include "model/model.h"
 
 typedef struct NstTensor {
     int c, h, w;

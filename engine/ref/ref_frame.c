@@ -2,8 +2,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "color.h"
-#include "ref_frame.h"
+#include "frame/color.h"
+#include "ref/ref_frame.h"
 
 static int is_rgb(NstPixelFormat f)
 {

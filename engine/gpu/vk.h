@@ -7,8 +7,8 @@
 
 #include <vulkan/vulkan.h>
 
-#include "fault.h"
-#include "log.h"
+#include "gpu/fault.h"
+#include "util/log.h"
 
 #define NST_VK_TIMEOUT_S 120 /* for a 1920x1080 frame or less */
 

@@ -39,9 +39,9 @@
 #ifndef NST_RESIZE_H
 #define NST_RESIZE_H
 
-#include "model.h"
-#include "pipelines.h"
-#include "vk.h"
+#include "model/model.h"
+#include "gpu/pipelines.h"
+#include "gpu/vk.h"
 
 /* Larger windows and other regularisations measured the same (within
  * 0.05 dB and 3% of texture, docs/size.md): the cheapest. */

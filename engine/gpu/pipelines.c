@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipelines.h"
-#include "shaders.h"
+#include "gpu/pipelines.h"
+#include "gpu/shaders.h"
 
 int nst_pipelines_init(NstPipelines *p, NstVk *vk)
 {

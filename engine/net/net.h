@@ -7,12 +7,12 @@
 #ifndef NST_NETWORK_H
 #define NST_NETWORK_H
 
-#include "frame.h"
-#include "model.h"
-#include "pipelines.h"
-#include "profile.h"
-#include "resize.h"
-#include "vk.h"
+#include "frame/frame.h"
+#include "model/model.h"
+#include "gpu/pipelines.h"
+#include "gpu/profile.h"
+#include "frame/resize.h"
+#include "gpu/vk.h"
 
 /* One executed layer: a model layer, with the norm tail fused in. */
 typedef struct NstExec {

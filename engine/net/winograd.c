@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "winograd.h"
+#include "net/winograd.h"
 
 #define MIN_CHANNELS 16 /* below this the transforms cost more than they save */
 

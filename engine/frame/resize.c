@@ -1,8 +1,8 @@
 /* The network below the frame's size: area downscale, guided upsampling. */
 #include <string.h>
 
-#include "network.h"
-#include "resize.h"
+#include "net/net.h"
+#include "frame/resize.h"
 
 int nst_resize_init(NstResize *r, NstPipelines *p, int fp16)
 {

@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "vk.h"
+#include "gpu/vk.h"
 
 #define NST_MAX_SPEC   8
 #define NST_PUSH_WORDS 32 /* 128 bytes: the minimum every device offers */

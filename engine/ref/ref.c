@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref.h"
+#include "ref/ref.h"
 
 int nst_tensor_alloc(NstTensor *t, int c, int h, int w)
 {

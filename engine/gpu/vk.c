@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vk.h"
+#include "gpu/vk.h"
 #include "nst.h"
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
