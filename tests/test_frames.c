@@ -11,7 +11,7 @@
 #include "check.h"
 #include "frames.h"
 #include "model_builder.h"
-#include "ref_frame.h"
+#include "ref/ref_frame.h"
 
 /* Whether t's chroma planes (none for RGB) equal src's, byte for byte. */
 static int same_chroma(const TestFrame *t, const TestFrame *src)

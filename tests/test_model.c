@@ -14,7 +14,7 @@
 
 #include "check.h"
 #include "fuzz/fuzz_alloc.h"
-#include "model.h"
+#include "model/model.h"
 
 #define HEADER_SIZE 96
 #define TREC        80  /* tensor record */

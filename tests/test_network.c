@@ -11,8 +11,8 @@
 #include "check.h"
 #include "frames.h"
 #include "photos.h"
-#include "ref_frame.h"
-#include "temporal.h"
+#include "ref/ref_frame.h"
+#include "frame/temporal.h"
 
 /* precision: NST_PRECISION_FP32 (>= 45 dB), _FP16 storage or _FP16_ARITH,
  * fp16 storage and multiplies (>= 38 dB) */

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "engine_internal.h"
 #include "model_builder.h"
-#include "ref.h"
+#include "ref/ref.h"
 
 static void fill_random(NstTensor *t, unsigned seed, float lo, float hi)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "ref.h"
+#include "ref/ref.h"
 
 static NstTensor tensor(int c, int h, int w, const float *values)
 {

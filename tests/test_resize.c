@@ -16,9 +16,9 @@
 #include "frames.h"
 #include "model_builder.h"
 #include "photos.h"
-#include "ref_frame.h"
-#include "ref_resize.h"
-#include "resize.h"
+#include "ref/ref_frame.h"
+#include "ref/ref_resize.h"
+#include "frame/resize.h"
 
 /* Network size for the engine: scale when nonzero, else w x h. */
 static int set_size(NstEngine *e, int w, int h, float scale)

@@ -10,8 +10,8 @@
 #include "check.h"
 #include "frames.h"
 #include "model_builder.h"
-#include "ref_frame.h"
-#include "temporal.h"
+#include "ref/ref_frame.h"
+#include "frame/temporal.h"
 
 #define W 96
 #define H 64

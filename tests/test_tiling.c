@@ -14,7 +14,7 @@
 #include "frames.h"
 #include "model_builder.h"
 #include "photos.h"
-#include "ref_frame.h"
+#include "ref/ref_frame.h"
 
 /* Counts the engine's "kept in bands" messages: the plan did tile. */
 static void count_tiled(void *opaque, int level, const char *msg)

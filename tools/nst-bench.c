@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
+#include "model/model.h"
 #include "nst.h"
 
 static double now_ms(void)

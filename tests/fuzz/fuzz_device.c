@@ -29,7 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vk.h"
+#include "gpu/vk.h"
 
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY LLVMFuzzerTestOneInput

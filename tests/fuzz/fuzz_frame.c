@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "model.h"
-#include "ref.h"
-#include "ref_frame.h"
+#include "frame/frame.h"
+#include "model/model.h"
+#include "ref/ref.h"
+#include "ref/ref_frame.h"
 
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY LLVMFuzzerTestOneInput

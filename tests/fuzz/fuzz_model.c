@@ -34,11 +34,11 @@
 #include <unistd.h>
 
 #include "fuzz_alloc.h"
-#include "model.h"
-#include "ref.h"
-#include "ref_frame.h"
-#include "ref_resize.h"
-#include "winograd.h"
+#include "model/model.h"
+#include "ref/ref.h"
+#include "ref/ref_frame.h"
+#include "ref/ref_resize.h"
+#include "net/winograd.h"
 
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY LLVMFuzzerTestOneInput
