@@ -1,6 +1,8 @@
 /*
  * Vulkan device, memory and buffers: the part of libnst that talks to the
  * driver directly. Everything above it works in buffers and dispatches.
+ * vk.c makes and destroys the device, memory.c the buffers, submit.c runs
+ * the command buffer.
  */
 #ifndef NST_VK_H
 #define NST_VK_H
@@ -88,6 +90,8 @@ enum {
     NST_BUF_ARENA   = 1 << 4, /* with TENSOR: no views, nst_vk_buffer_view makes them */
 };
 
+/* ---- vk.c ---------------------------------------------------------------- */
+
 /* device: index or name substring, NULL/"" = NST_DEVICE or automatic. */
 int  nst_vk_create(NstVk *vk, const char *device, int validation,
                    const NstLog *log);
@@ -95,8 +99,8 @@ int  nst_vk_create(NstVk *vk, const char *device, int validation,
 struct NstVulkanDevice;
 int  nst_vk_wrap(NstVk *vk, const struct NstVulkanDevice *device, const NstLog *log);
 void nst_vk_destroy(NstVk *vk);
-/* Waits until the device has finished everything libnst gave it. */
-void nst_vk_idle(NstVk *vk);
+
+/* ---- memory.c ------------------------------------------------------------ */
 
 int  nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                           unsigned flags);
@@ -108,6 +112,11 @@ void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b);
 int nst_vk_buffer_view(NstVk *vk, const NstBuffer *owner, VkDeviceSize offset,
                        VkDeviceSize size, VkFormat format, NstBuffer *b);
 VkDeviceSize nst_vk_view_alignment(const NstVk *vk);
+
+/* ---- submit.c ------------------------------------------------------------ */
+
+/* Waits until the device has finished everything libnst gave it. */
+void nst_vk_idle(NstVk *vk);
 
 /* Begin recording into the engine's one command buffer. */
 int nst_vk_begin(NstVk *vk);

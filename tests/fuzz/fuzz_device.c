@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the device string (NstEngineOptions.device or
  * NST_DEVICE: an index into the enumeration order, or part of a device's
- * name, any case), read by engine/vk.c when it picks a Vulkan device.
+ * name, any case), read by engine/gpu/vk.c when it picks a Vulkan device.
  *
  * No Vulkan driver is involved: this file defines the few Vulkan entry
  * points that picking a device calls, over fake devices that the input
