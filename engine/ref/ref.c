@@ -8,47 +8,18 @@
  * and the products are summed over the input channels for a block of
  * output channels at a time.
  */
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ref/ref.h"
 
-int nst_tensor_alloc(NstTensor *t, int c, int h, int w)
-{
-    size_t n;
-
-    memset(t, 0, sizeof(*t));
-    if (c < 1 || h < 1 || w < 1)
-        return NST_ERR_INVALID;
-    n = (size_t)c;
-    if ((size_t)h > SIZE_MAX / n || (size_t)w > SIZE_MAX / (n *= h) ||
-        (n *= w) > SIZE_MAX / sizeof(float))
-        return NST_ERR_NOMEM;
-    t->data = calloc(n, sizeof(float));
-    if (!t->data)
-        return NST_ERR_NOMEM;
-    t->c = c;
-    t->h = h;
-    t->w = w;
-    return NST_OK;
-}
-
-void nst_tensor_free(NstTensor *t)
-{
-    if (!t)
-        return;
-    free(t->data);
-    memset(t, 0, sizeof(*t));
-}
-
 static size_t tensor_size(const NstTensor *t)
 {
     return (size_t)t->c * t->h * t->w;
 }
 
-/* ---- sizes ------------------------------------------------------------------ */
+/* ---- convolutions ----------------------------------------------------------- */
 
 /* TF SAME: ceil(n / stride) outputs, pad_before = total / 2. */
 static int same_pad_before(int n, int out, int kernel, int stride)
@@ -57,71 +28,6 @@ static int same_pad_before(int n, int out, int kernel, int stride)
 
     return total > 0 ? total / 2 : 0;
 }
-
-static int conv_out(const NstLayer *l, int n, int *out)
-{
-    if (l->padding == NST_PAD_SAME) {
-        *out = (n - 1) / l->stride + 1;
-        return NST_OK;
-    }
-    if (l->padding == NST_PAD_REFLECT && l->kernel / 2 >= n)
-        return NST_ERR_INVALID; /* mirroring needs kernel/2 < n */
-    *out = (n + 2 * (l->kernel / 2) - l->kernel) / l->stride + 1;
-    return NST_OK;
-}
-
-static int scaled(int n, int factor, int *out)
-{
-    if (n > INT_MAX / factor)
-        return NST_ERR_INVALID;
-    *out = n * factor;
-    return NST_OK;
-}
-
-/* Guards against layers built by hand with fields the parser would refuse. */
-static int layer_params_ok(const NstLayer *l)
-{
-    switch (l->op) {
-    case NST_OP_CONV:
-        return l->kernel >= 1 && (l->kernel & 1) && l->stride >= 1 &&
-               l->padding >= NST_PAD_SAME && l->padding <= NST_PAD_REFLECT;
-    case NST_OP_CONV_TRANSPOSE:
-        return l->kernel >= 1 && l->stride >= 1;
-    case NST_OP_UPSAMPLE:
-        return l->stride >= 1;
-    case NST_OP_INSTANCE_NORM:
-    case NST_OP_RELU:
-    case NST_OP_ADD:
-    case NST_OP_OUTPUT:
-        return 1;
-    }
-    return 0;
-}
-
-int nst_layer_out_size(const NstLayer *l, int h, int w, int *oh, int *ow)
-{
-    int ret;
-
-    if (!l || h < 1 || w < 1 || !layer_params_ok(l))
-        return NST_ERR_INVALID;
-    switch (l->op) {
-    case NST_OP_CONV:
-        if ((ret = conv_out(l, h, oh)) < 0)
-            return ret;
-        return conv_out(l, w, ow);
-    case NST_OP_CONV_TRANSPOSE:
-    case NST_OP_UPSAMPLE:
-        if ((ret = scaled(h, l->stride, oh)) < 0)
-            return ret;
-        return scaled(w, l->stride, ow);
-    default:
-        *oh = h;
-        *ow = w;
-        return NST_OK;
-    }
-}
-
-/* ---- convolutions ----------------------------------------------------------- */
 
 /* For each output position o and tap t: taps[o * kernel + t] is the input
  * position that tap reads, or -1 where it reads a zero. */

@@ -7,19 +7,8 @@
 #define NST_REF_H
 
 #include "model/model.h"
-
-typedef struct NstTensor {
-    int c, h, w;
-    float *data; /* c * h * w floats, owned */
-} NstTensor;
-
-int  nst_tensor_alloc(NstTensor *t, int c, int h, int w);
-void nst_tensor_free(NstTensor *t);
-
-/* Output size of a layer for an input of h x w (h, w >= 1). Returns
- * NST_ERR_INVALID where the layer cannot take that size (reflect padding
- * wider than the input, mismatched add). */
-int nst_layer_out_size(const NstLayer *l, int h, int w, int *oh, int *ow);
+#include "model/shape.h"  /* nst_layer_out_size */
+#include "model/tensor.h" /* NstTensor, nst_tensor_alloc, nst_tensor_free */
 
 /* Run one layer. in1 is the second operand of add, else NULL.
  * out is allocated here. The output op is applied as written in the spec
