@@ -129,7 +129,7 @@ static int slot_buffers(NstAsync *a, NstVk *vk, NstAsyncSlot *s, VkDeviceSize si
 /* Orders this frame's commands after everything before them on the queue,
  * the previous frame's included (a barrier's first scope reaches into
  * earlier submissions): that frame may still read the tensors, the
- * temporal state and net->staging this one is about to overwrite. */
+ * temporal state and path->staging this one is about to overwrite. */
 static void frame_barrier(VkCommandBuffer cmd)
 {
     VkMemoryBarrier mb = {
@@ -180,10 +180,10 @@ static int begin(NstVk *vk, VkCommandBuffer cmd)
                                         "vkBeginCommandBuffer");
 }
 
-static int record(NstAsync *a, NstNet *net, NstTemporal *t, NstAsyncSlot *s,
+static int record(NstAsync *a, NstPath *path, NstTemporal *t, NstAsyncSlot *s,
                   const NstFrame *f, float strength)
 {
-    NstVk *vk = net->vk;
+    NstVk *vk = path->gpu->vk;
     VkBufferCopy whole = { 0, 0, s->layout.size };
     const NstBuffer *in = a->two ? &s->upload : &s->host;
     const NstBuffer *out = a->two ? &s->result : &s->host;
@@ -208,12 +208,12 @@ static int record(NstAsync *a, NstNet *net, NstTemporal *t, NstAsyncSlot *s,
     frame_barrier(s->cmd);
     if (a->two)
         upload_barrier(a, vk, s->cmd, &s->upload, 0);
-    vkCmdCopyBuffer(s->cmd, in->buffer, net->staging.buffer, 1, &whole);
+    vkCmdCopyBuffer(s->cmd, in->buffer, path->staging.buffer, 1, &whole);
     nst_vk_barrier(vk);
-    nst_net_frame_record(net, f, strength, t);
+    nst_path_record(path, f, strength, t);
     /* the frame steps' barrier made their writes visible to this copy;
      * this one's makes the copy visible to the host after the fence */
-    vkCmdCopyBuffer(s->cmd, net->staging.buffer, out->buffer, 1, &whole);
+    vkCmdCopyBuffer(s->cmd, path->staging.buffer, out->buffer, 1, &whole);
     nst_vk_barrier(vk);
     vk->cmd = saved;
     return nst_vk_check(vk, vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
@@ -255,9 +255,9 @@ static int submit(NstAsync *a, NstVk *vk, NstAsyncSlot *s)
 }
 
 /* Waits for a slot's fence, once; collects its profile. */
-static int wait_slot(NstAsync *a, NstNet *net, NstTemporal *t, NstAsyncSlot *s)
+static int wait_slot(NstAsync *a, NstPath *path, NstTemporal *t, NstAsyncSlot *s)
 {
-    NstVk *vk = net->vk;
+    NstVk *vk = path->gpu->vk;
     int ret;
 
     if (!s->submitted || s->waited)
@@ -270,28 +270,28 @@ static int wait_slot(NstAsync *a, NstNet *net, NstTemporal *t, NstAsyncSlot *s)
         if (t)
             t->valid = 0; /* the state is half-updated at best */
         if (s->profiled)
-            net->prof.active = 0;
+            path->gpu->prof.active = 0;
     } else if (s->profiled) {
-        ret = nst_net_profile_done(net);
+        ret = nst_dispatch_profile_done(path->gpu);
     }
     s->profiled = 0;
     s->status = ret;
     return ret;
 }
 
-int nst_async_idle(NstAsync *a, NstNet *net, NstTemporal *t)
+int nst_async_idle(NstAsync *a, NstPath *path, NstTemporal *t)
 {
     int ret = NST_OK;
 
     for (int i = 0; i < a->count; i++) {
-        int r = wait_slot(a, net, t, &a->slot[(a->head + i) % NST_ENGINE_DEPTH]);
+        int r = wait_slot(a, path, t, &a->slot[(a->head + i) % NST_ENGINE_DEPTH]);
         if (r < 0 && ret >= 0)
             ret = r;
     }
     return ret;
 }
 
-int nst_async_submit(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame *f, float strength)
+int nst_async_submit(NstAsync *a, NstPath *path, NstTemporal *t, NstFrame *f, float strength)
 {
     NstAsyncSlot *s;
     int ret;
@@ -309,29 +309,29 @@ int nst_async_submit(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame *f, floa
         a->count++;
         return NST_OK;
     }
-    if (!a->ready && (ret = setup(a, net->vk)) < 0)
+    if (!a->ready && (ret = setup(a, path->gpu->vk)) < 0)
         return ret;
     /* A new plan replaces the buffers that the frames on the device use;
      * a profiled frame's timestamps must be read before the next frame's
      * commands reset them. Either way the device finishes first (the
      * frames stay pending). */
-    net->image_frames = 0;
-    if ((!nst_net_planned_for(net, f->format, f->width, f->height) || net->prof.enabled) &&
-        (ret = nst_async_idle(a, net, t)) < 0)
+    path->image_frames = 0;
+    if ((!nst_path_planned_for(path, f->format, f->width, f->height) || path->gpu->prof.enabled) &&
+        (ret = nst_async_idle(a, path, t)) < 0)
         return ret;
-    if ((ret = nst_net_frame_setup(net, f, strength, t)) < 0)
+    if ((ret = nst_path_setup(path, f, strength, t)) < 0)
         return ret;
-    s->layout = net->frame;
-    if ((ret = slot_buffers(a, net->vk, s, s->layout.size)) < 0)
+    s->layout = path->frame;
+    if ((ret = slot_buffers(a, path->gpu->vk, s, s->layout.size)) < 0)
         return ret;
     nst_frame_pack(&s->layout, f, s->host.mapped);
-    if ((ret = record(a, net, t, s, f, strength)) < 0 ||
-        (ret = submit(a, net->vk, s)) < 0) {
-        net->prof.active = 0;
+    if ((ret = record(a, path, t, s, f, strength)) < 0 ||
+        (ret = submit(a, path->gpu->vk, s)) < 0) {
+        path->gpu->prof.active = 0;
         return ret;
     }
     s->submitted = 1;
-    s->profiled = net->prof.active;
+    s->profiled = path->gpu->prof.active;
     /* The next frame is recorded before this one has run: it follows this
      * one, whose output the state will hold by the time the device reaches
      * it (frames run in order). A failure on the way clears it again. */
@@ -341,7 +341,7 @@ int nst_async_submit(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame *f, floa
     return NST_OK;
 }
 
-int nst_async_receive(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame **f)
+int nst_async_receive(NstAsync *a, NstPath *path, NstTemporal *t, NstFrame **f)
 {
     NstAsyncSlot *s;
     int ret = NST_OK;
@@ -352,7 +352,7 @@ int nst_async_receive(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame **f)
     }
     s = &a->slot[a->head];
     *f = s->frame;
-    if (s->strength != 0.0f && (ret = wait_slot(a, net, t, s)) >= 0)
+    if (s->strength != 0.0f && (ret = wait_slot(a, path, t, s)) >= 0)
         nst_frame_unpack(&s->layout, (a->two ? &s->result : &s->host)->mapped, s->frame);
     s->frame = NULL;
     s->submitted = 0;

@@ -4,9 +4,9 @@
  * buffer, command buffers and fence, so that the host packs and unpacks
  * one frame while the device runs the other.
  *
- * The frame's device work is that of nst_net_process, recorded into the
+ * The frame's device work is that of nst_path_process, recorded into the
  * slot's command buffer between two copies: the packed frame from the
- * slot's host buffer into net->staging, which the frame shaders read and
+ * slot's host buffer into path->staging, which the frame shaders read and
  * write, and the result back. Everything else on the device (tensors,
  * temporal state, descriptor sets) is shared by the two frames: a barrier
  * at the start of each frame's commands orders it after the previous
@@ -28,7 +28,7 @@
 #ifndef NST_ASYNC_H
 #define NST_ASYNC_H
 
-#include "net/net.h"
+#include "frame/path.h"
 #include "frame/temporal.h"
 #include "gpu/vk.h"
 
@@ -63,14 +63,14 @@ typedef struct NstAsync {
 /* Queues f (in place; the caller keeps it valid until received). t: the
  * temporal state when smoothing, else NULL. Fails with NST_ERR_AGAIN when
  * NST_ENGINE_DEPTH frames are pending. strength 0 queues the frame as it is. */
-int  nst_async_submit(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame *f,
+int  nst_async_submit(NstAsync *a, NstPath *path, NstTemporal *t, NstFrame *f,
                       float strength);
 /* Waits for the oldest pending frame and unpacks it into its frame, which
  * *f returns even on failure; NST_ERR_AGAIN when none is pending. */
-int  nst_async_receive(NstAsync *a, NstNet *net, NstTemporal *t, NstFrame **f);
+int  nst_async_receive(NstAsync *a, NstPath *path, NstTemporal *t, NstFrame **f);
 /* Waits until the device has finished every submitted frame (they stay
  * pending): before anything they use is replaced or freed. */
-int  nst_async_idle(NstAsync *a, NstNet *net, NstTemporal *t);
+int  nst_async_idle(NstAsync *a, NstPath *path, NstTemporal *t);
 /* Drops pending frames (their pixels are left as they were) and frees;
  * the device must be idle (nst_engine_free waits for it: a frame given up
  * on for a timeout may still be running). */

@@ -108,7 +108,17 @@ int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
     if (ret >= 0)
         ret = pick_precision(e, options->precision);
     if (ret >= 0)
-        ret = nst_net_init(&e->net, &e->vk, &e->pipes, model, e->fp16, e->fp16_arith);
+        ret = nst_dispatch_init(&e->gpu, &e->vk, &e->pipes);
+    if (ret >= 0)
+        ret = nst_net_init(&e->net, &e->gpu, model, e->fp16, e->fp16_arith);
+    if (ret >= 0) {
+        e->net.smooth_last = NST_TEMPORAL_NORM_LAST; /* frame/temporal.h says why */
+        ret = nst_path_init(&e->path, &e->gpu, &e->net);
+    }
+    if (ret >= 0)
+        ret = nst_temporal_init(&e->temporal, &e->pipes);
+    if (ret >= 0)
+        ret = nst_dispatch_warm_up(&e->gpu);
     if (ret >= 0 && frames)
         ret = nst_net_check_frames(&e->net); /* a model that cannot, refused now */
     if (ret >= 0 && (env = getenv("NST_TILE_ROWS")) && *env) {
@@ -156,7 +166,7 @@ int nst_engine_process(NstEngine *e, NstFrame *f, float strength)
     }
     if ((ret = nst_vk_alive(&e->vk)) < 0)
         return ret;
-    return nst_net_process(&e->net, f, strength,
+    return nst_path_process(&e->path, f, strength,
                            e->temporal.strength > 0.0f ? &e->temporal : NULL);
 }
 
@@ -172,7 +182,7 @@ int nst_engine_submit(NstEngine *e, NstFrame *f, float strength)
         e->temporal.valid = 0; /* as in nst_engine_process */
     else if ((ret = nst_vk_alive(&e->vk)) < 0)
         return ret;
-    return nst_async_submit(&e->async, &e->net,
+    return nst_async_submit(&e->async, &e->path,
                             e->temporal.strength > 0.0f ? &e->temporal : NULL, f, strength);
 }
 
@@ -182,7 +192,7 @@ int nst_engine_receive(NstEngine *e, NstFrame **f)
         return NST_ERR_INVALID;
     /* the temporal state whatever the setting now: a failed frame that
      * used it must still invalidate it */
-    return nst_async_receive(&e->async, &e->net, &e->temporal, f);
+    return nst_async_receive(&e->async, &e->path, &e->temporal, f);
 }
 
 int nst_engine_pending(const NstEngine *e)
@@ -201,10 +211,10 @@ int nst_engine_set_network_size(NstEngine *e, int width, int height)
                 "dimensions, or 0x0 for the frame's size", width, height);
         return NST_ERR_INVALID;
     }
-    e->net.resize.req_w = width;
-    e->net.resize.req_h = height;
-    e->net.resize.req_scale = 0.0f;
-    e->net.resize.req_new = 1;
+    e->path.resize.req_w = width;
+    e->path.resize.req_h = height;
+    e->path.resize.req_scale = 0.0f;
+    e->path.resize.req_new = 1;
     return NST_OK;
 }
 
@@ -216,9 +226,9 @@ int nst_engine_set_network_scale(NstEngine *e, float scale)
         nst_log(&e->log, NST_LOG_ERROR, "network scale %g is outside (0, 1]", scale);
         return NST_ERR_INVALID;
     }
-    e->net.resize.req_w = e->net.resize.req_h = 0;
-    e->net.resize.req_scale = scale;
-    e->net.resize.req_new = 1;
+    e->path.resize.req_w = e->path.resize.req_h = 0;
+    e->path.resize.req_scale = scale;
+    e->path.resize.req_new = 1;
     return NST_OK;
 }
 
@@ -239,7 +249,7 @@ int nst_engine_set_preserve_color(NstEngine *e, int enable)
 {
     if (!e)
         return NST_ERR_INVALID;
-    e->net.preserve_color = !!enable;
+    e->path.preserve_color = !!enable;
     return NST_OK;
 }
 
@@ -289,13 +299,13 @@ int nst_engine_set_profiling(NstEngine *e, int enable)
     if (!e)
         return NST_ERR_INVALID;
     /* the query pool may be in use by frames on the device */
-    nst_async_idle(&e->async, &e->net, &e->temporal);
-    return nst_profiler_enable(&e->net.prof, &e->vk, enable);
+    nst_async_idle(&e->async, &e->path, &e->temporal);
+    return nst_profiler_enable(&e->gpu.prof, &e->vk, enable);
 }
 
 int nst_engine_profile(const NstEngine *e, NstProfileEntry *entries, int max)
 {
-    const NstProfiler *p = e ? &e->net.prof : NULL;
+    const NstProfiler *p = e ? &e->gpu.prof : NULL;
 
     if (!p || max < 0 || (max && !entries))
         return NST_ERR_INVALID;
@@ -338,7 +348,9 @@ void nst_engine_free(NstEngine **pe)
     nst_vk_idle(&e->vk);
     nst_async_free(&e->async, &e->vk);
     nst_temporal_free(&e->temporal, &e->vk);
+    nst_path_free(&e->path);
     nst_net_free(&e->net);
+    nst_dispatch_free(&e->gpu);
     nst_pipelines_free(&e->pipes);
     nst_vk_destroy(&e->vk);
     free(e);

@@ -3,16 +3,20 @@
 #define NST_ENGINE_INTERNAL_H
 
 #include "async.h"
-#include "net/net.h"
-#include "gpu/pipelines.h"
+#include "frame/path.h"
 #include "frame/temporal.h"
+#include "gpu/dispatch.h"
+#include "gpu/pipelines.h"
 #include "gpu/vk.h"
+#include "net/net.h"
 
 struct NstEngine {
     NstLog log;
     NstVk vk;
     NstPipelines pipes;
-    NstNet net;
+    NstDispatch gpu;    /* recording steps, profiling them */
+    NstNet net;         /* the network proper */
+    NstPath path;       /* a frame's work around it */
     NstTemporal temporal;
     NstAsync async;     /* frames between nst_engine_submit and _receive */
     int fp16;           /* tensors stored as fp16 */

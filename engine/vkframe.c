@@ -116,10 +116,10 @@ static void plane_region(const NstFrameLayout *l, const PlaneImage *pl, int p,
 }
 
 /* image -> staging (in 1) or staging -> image, every plane */
-static void record_copies(NstNet *net, const NstVulkanFrame *f, const PlaneImage *planes,
+static void record_copies(NstPath *path, const NstVulkanFrame *f, const PlaneImage *planes,
                           int in)
 {
-    const NstFrameLayout *l = &net->frame;
+    const NstFrameLayout *l = &path->frame;
 
     for (int i = 0; i < f->n_images; i++) {
         VkBufferImageCopy regions[3];
@@ -128,10 +128,10 @@ static void record_copies(NstNet *net, const NstVulkanFrame *f, const PlaneImage
             if (planes[p].image == i)
                 plane_region(l, &planes[p], p, &regions[n++]);
         if (in)
-            vkCmdCopyImageToBuffer(net->vk->cmd, f->image[i], VK_IMAGE_LAYOUT_GENERAL,
-                                   net->staging.buffer, n, regions);
+            vkCmdCopyImageToBuffer(path->gpu->vk->cmd, f->image[i], VK_IMAGE_LAYOUT_GENERAL,
+                                   path->staging.buffer, n, regions);
         else
-            vkCmdCopyBufferToImage(net->vk->cmd, net->staging.buffer, f->image[i],
+            vkCmdCopyBufferToImage(path->gpu->vk->cmd, path->staging.buffer, f->image[i],
                                    VK_IMAGE_LAYOUT_GENERAL, n, regions);
     }
 }
@@ -162,7 +162,7 @@ static void collect(Images *im, NstVulkanFrame *f)
 
 /* Into GENERAL for both copies, taking ownership from another family
  * where the image had one, after whatever the image's last user did. */
-static void acquire(NstNet *net, const Images *im)
+static void acquire(NstVk *vk, const Images *im)
 {
     VkImageMemoryBarrier b[6];
 
@@ -170,7 +170,7 @@ static void acquire(NstNet *net, const Images *im)
         const NstVulkanFrame *f = im->frame[k];
         int i = im->index[k];
         uint32_t from = f->queue_family[i];
-        int transfer = from != VK_QUEUE_FAMILY_IGNORED && from != net->vk->queue_family;
+        int transfer = from != VK_QUEUE_FAMILY_IGNORED && from != vk->queue_family;
         b[k] = (VkImageMemoryBarrier){
             .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
             .srcAccessMask = f->access[i],
@@ -178,12 +178,12 @@ static void acquire(NstNet *net, const Images *im)
             .oldLayout = f->layout[i],
             .newLayout = VK_IMAGE_LAYOUT_GENERAL,
             .srcQueueFamilyIndex = transfer ? from : VK_QUEUE_FAMILY_IGNORED,
-            .dstQueueFamilyIndex = transfer ? net->vk->queue_family : VK_QUEUE_FAMILY_IGNORED,
+            .dstQueueFamilyIndex = transfer ? vk->queue_family : VK_QUEUE_FAMILY_IGNORED,
             .image = f->image[i],
             .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
         };
     }
-    vkCmdPipelineBarrier(net->vk->cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+    vkCmdPipelineBarrier(vk->cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                          VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0, NULL,
                          (uint32_t)im->n, b);
 }
@@ -296,32 +296,32 @@ int nst_engine_process_vulkan(NstEngine *e, NstVulkanFrame *src, NstVulkanFrame 
     if ((ret = nst_vk_alive(&e->vk)) < 0)
         return ret;
 
-    e->net.image_frames = 1;
+    e->path.image_frames = 1;
     if (strength == 0.0f) {
         /* only staging is needed, but a plan is what sizes it */
-        if ((ret = nst_net_prepare(&e->net, src->format, src->width, src->height)) < 0)
+        if ((ret = nst_path_prepare(&e->path, src->format, src->width, src->height)) < 0)
             return ret;
-    } else if ((ret = nst_net_frame_setup(&e->net, &view, strength, t)) < 0) {
+    } else if ((ret = nst_path_setup(&e->path, &view, strength, t)) < 0) {
         return ret;
     }
     collect(&im, src);
     collect(&im, dst);
     if ((ret = nst_vk_begin(&e->vk)) < 0)
         return ret;
-    acquire(&e->net, &im);
-    record_copies(&e->net, src, in_planes, 1);
+    acquire(&e->vk, &im);
+    record_copies(&e->path, src, in_planes, 1);
     nst_vk_barrier(&e->vk);
     if (strength != 0.0f) {
-        nst_net_frame_record(&e->net, &view, strength, t);
+        nst_path_record(&e->path, &view, strength, t);
         nst_vk_barrier(&e->vk);
     }
-    record_copies(&e->net, dst, out_planes, 0);
+    record_copies(&e->path, dst, out_planes, 0);
     sync_of(&im, &sync);
     ret = nst_vk_submit_wait_sync(&e->vk, &sync, &submitted);
     if (submitted)
         update(&e->vk, &im, dst);
     if (ret < 0) {
-        e->net.prof.active = 0;
+        e->gpu.prof.active = 0;
         if (t)
             t->valid = 0; /* the state is half-updated at best */
         return ret;
@@ -329,6 +329,6 @@ int nst_engine_process_vulkan(NstEngine *e, NstVulkanFrame *src, NstVulkanFrame 
     if (strength == 0.0f)
         return NST_OK;
     if (t)
-        nst_temporal_done(t, &e->net);
-    return nst_net_profile_done(&e->net);
+        nst_temporal_done(t, &e->vk);
+    return nst_dispatch_profile_done(&e->gpu);
 }

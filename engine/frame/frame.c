@@ -76,60 +76,47 @@ void nst_frame_unpack(const NstFrameLayout *l, const uint8_t *src, const NstFram
                    (size_t)l->row_bytes[p]);
 }
 
-static void put_matrix(uint32_t *push, int at, float m[3][4])
-{
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 4; j++)
-            nst_push_float(push, at + 4 * i + j, m[i][j]);
-}
-
 /* Layout of pix_to_tensor.comp's push block. */
 void nst_frame_push_in(const NstFrameLayout *l, const NstFrame *f, int input_bgr,
-                       float input_min, float input_max, uint32_t push[NST_PUSH_WORDS])
+                       float input_min, float input_max, NstPixInPush *push)
 {
-    float yuv2rgb[3][4];
-
-    memset(push, 0, NST_PUSH_WORDS * sizeof(*push));
-    push[0] = (uint32_t)l->width;
-    push[1] = (uint32_t)l->height;
-    push[2] = (uint32_t)l->format;
-    push[3] = (uint32_t)input_bgr;
+    memset(push, 0, sizeof(*push));
+    push->w = l->width;
+    push->h = l->height;
+    push->format = (int32_t)l->format;
+    push->bgr = input_bgr;
     for (int p = 0; p < 3; p++) {
-        push[4 + p] = (uint32_t)l->offset[p];
-        push[7 + p] = (uint32_t)l->stride[p];
+        push->off[p] = (int32_t)l->offset[p];
+        push->stride[p] = l->stride[p];
     }
-    nst_push_float(push, 10, (input_max - input_min) / 255.0f);
-    nst_push_float(push, 11, input_min);
-    nst_color_yuv_to_rgb(f->matrix, f->range, yuv2rgb);
-    put_matrix(push, 12, yuv2rgb);
+    push->in_mul = (input_max - input_min) / 255.0f;
+    push->in_add = input_min;
+    nst_color_yuv_to_rgb(f->matrix, f->range, push->m);
 }
 
 /* Layout of tensor_to_pix.comp's push block. */
 void nst_frame_push_out(const NstFrameLayout *l, const NstFrame *f,
                         const NstLayer *out, int input_bgr, int plane,
                         int tensor_width, float strength, int preserve,
-                        uint32_t push[NST_PUSH_WORDS])
+                        NstPixOutPush *push)
 {
-    float rgb2yuv[3][4];
-
-    memset(push, 0, NST_PUSH_WORDS * sizeof(*push));
-    push[0] = (uint32_t)l->width;
-    push[1] = (uint32_t)l->height;
-    push[2] = (uint32_t)l->format;
-    push[3] = (uint32_t)input_bgr;
-    push[4] = (uint32_t)plane;
-    push[5] = (uint32_t)l->offset[plane];
-    push[6] = (uint32_t)l->stride[plane];
-    push[7] = (uint32_t)l->row_bytes[plane];
-    push[8] = (uint32_t)l->rows[plane];
-    push[9] = (uint32_t)tensor_width;
-    push[10] = (uint32_t)out->out_tanh;
-    nst_push_float(push, 11, strength);
-    nst_push_float(push, 12, out->out_mul);
-    nst_push_float(push, 13, out->out_add);
-    nst_push_float(push, 14, out->out_min);
-    nst_push_float(push, 15, out->out_max);
-    nst_color_rgb_to_yuv(f->matrix, f->range, rgb2yuv);
-    put_matrix(push, 16, rgb2yuv);
-    push[28] = (uint32_t)preserve;
+    memset(push, 0, sizeof(*push));
+    push->w = l->width;
+    push->h = l->height;
+    push->format = (int32_t)l->format;
+    push->bgr = input_bgr;
+    push->plane = plane;
+    push->off = (int32_t)l->offset[plane];
+    push->stride = l->stride[plane];
+    push->row_bytes = l->row_bytes[plane];
+    push->rows = l->rows[plane];
+    push->t_w = tensor_width;
+    push->out_tanh = out->out_tanh;
+    push->strength = strength;
+    push->out_mul = out->out_mul;
+    push->out_add = out->out_add;
+    push->out_min = out->out_min;
+    push->out_max = out->out_max;
+    nst_color_rgb_to_yuv(f->matrix, f->range, push->m);
+    push->preserve = preserve;
 }

@@ -1,8 +1,33 @@
 /* The network below the frame's size: area downscale, guided upsampling. */
 #include <string.h>
 
-#include "net/net.h"
 #include "frame/resize.h"
+
+/* downscale.comp's push-constant block. */
+typedef struct DownPush {
+    int32_t in_w, in_h, out_w, out_h, c4;
+} DownPush;
+_Static_assert(sizeof(DownPush) == 5 * 4, "downscale.comp's push block");
+
+/* guided_coef.comp's push-constant block. */
+typedef struct CoefPush {
+    int32_t w, h, t_w, out_tanh;
+    float eps, g_mul, g_add, out_mul, out_add, out_min, out_max;
+} CoefPush;
+_Static_assert(sizeof(CoefPush) == 11 * 4, "guided_coef.comp's push block");
+
+/* guided_mean.comp's push-constant block. */
+typedef struct MeanPush {
+    int32_t w, h;
+} MeanPush;
+_Static_assert(sizeof(MeanPush) == 2 * 4, "guided_mean.comp's push block");
+
+/* guided_apply.comp's push-constant block. */
+typedef struct ApplyPush {
+    int32_t w, h, lw, lh;
+    float g_mul, g_add, out_min, out_max;
+} ApplyPush;
+_Static_assert(sizeof(ApplyPush) == 8 * 4, "guided_apply.comp's push block");
 
 int nst_resize_init(NstResize *r, NstPipelines *p, int fp16)
 {
@@ -50,39 +75,34 @@ int nst_resize_net_size(const NstResize *r, int w, int h, int *net_w, int *net_h
     return clamped;
 }
 
-/* A step over gx x gy pixels (8x8 workgroups) and gz planes; push is a
- * block of 32-bit words, as the shader declares it. */
-static int make_step(NstNet *net, NstStep *s, int pipeline, NstBinds b,
-                     const void *push, size_t push_size, int gx, int gy, int gz)
+/* A step over gx x gy pixels (8x8 workgroups) and gz planes. */
+static int make_step(NstDispatch *d, VkDescriptorPool pool, NstStep *s, int pipeline,
+                     NstBinds b, const void *push, size_t push_size, int gx, int gy, int gz)
 {
-    return nst_net_step(net, s, pipeline, b, push, (int)(push_size / 4), nst_groups(gx, 8),
-                        nst_groups(gy, 8), (uint32_t)gz);
+    return nst_dispatch_step(d, pool, s, pipeline, b, push, push_size, nst_groups(gx, 8),
+                             nst_groups(gy, 8), (uint32_t)gz, -1);
 }
 
-int nst_resize_plan(NstResize *r, NstNet *net)
+int nst_resize_plan(NstResize *r, NstDispatch *d, VkDescriptorPool pool,
+                    const NstResizeIo *io)
 {
-    const NstLayer *o = &net->output;
-    int w = net->width, h = net->height, lw = net->in_w, lh = net->in_h;
-    int fv = net->final_value;
-    int tw = fv < 0 ? lw : net->exec[fv].out_w;
-    const NstBuffer *full = &net->buffers[net->frame_buffer];
-    const NstBuffer *small = &net->buffers[net->input_buffer];
-    const NstBuffer *styled = &net->buffers[fv < 0 ? net->input_buffer : net->exec[fv].buffer];
+    const NstLayer *o = io->output;
+    int w = io->w, h = io->h, lw = io->lw, lh = io->lh;
     VkDeviceSize plane = (VkDeviceSize)lw * lh * 16, frame = (VkDeviceSize)w * h * 16;
-    uint32_t limit = net->vk->props.limits.maxTexelBufferElements;
+    uint32_t limit = d->vk->props.limits.maxTexelBufferElements;
     /* network units back to colours in 0..1, whatever the model's range */
-    float g_mul = 1.0f / (net->input_max - net->input_min), g_add = -net->input_min * g_mul;
+    float g_mul = 1.0f / (io->input_max - io->input_min), g_add = -io->input_min * g_mul;
     int ret;
 
     if (4 * plane / 16 > limit || frame / 16 > limit) {
-        nst_log(net->vk->log, NST_LOG_ERROR, "upsampling from %dx%d to %dx%d needs "
+        nst_log(d->vk->log, NST_LOG_ERROR, "upsampling from %dx%d to %dx%d needs "
                 "%llu texels; the device allows %u per buffer", lw, lh, w, h,
                 (unsigned long long)((4 * plane > frame ? 4 * plane : frame) / 16), limit);
         return NST_ERR_LIMITS;
     }
-    if ((ret = nst_vk_buffer_create(net->vk, &r->coef, 4 * plane, NST_BUF_TENSOR)) < 0 ||
-        (ret = nst_vk_buffer_create(net->vk, &r->mean, 3 * plane, NST_BUF_TENSOR)) < 0 ||
-        (ret = nst_vk_buffer_create(net->vk, &r->out, frame, NST_BUF_TENSOR)) < 0)
+    if ((ret = nst_vk_buffer_create(d->vk, &r->coef, 4 * plane, NST_BUF_TENSOR)) < 0 ||
+        (ret = nst_vk_buffer_create(d->vk, &r->mean, 3 * plane, NST_BUF_TENSOR)) < 0 ||
+        (ret = nst_vk_buffer_create(d->vk, &r->out, frame, NST_BUF_TENSOR)) < 0)
         return ret;
 
     r->identity = *o;
@@ -90,37 +110,33 @@ int nst_resize_plan(NstResize *r, NstNet *net)
     r->identity.out_mul = 1.0f;
     r->identity.out_add = 0.0f;
 
-    int32_t down[5] = { w, h, lw, lh, 1 };
-    struct { int32_t i[4]; float f[7]; } fit = {
-        { lw, lh, tw, o->out_tanh },
-        { NST_GUIDED_EPS, g_mul, g_add, o->out_mul, o->out_add, o->out_min, o->out_max },
-    };
-    int32_t avg[2] = { lw, lh };
-    struct { int32_t i[4]; float f[4]; } apply = {
-        { w, h, lw, lh }, { g_mul, g_add, o->out_min, o->out_max },
-    };
-    NstBinds b_down = { full, NULL, small, NULL, NULL };
-    NstBinds b_fit = { small, styled, &r->coef, NULL, NULL };
+    DownPush down = { w, h, lw, lh, 1 };
+    CoefPush fit = { lw, lh, io->out_w, o->out_tanh, NST_GUIDED_EPS, g_mul, g_add,
+                     o->out_mul, o->out_add, o->out_min, o->out_max };
+    MeanPush avg = { lw, lh };
+    ApplyPush apply = { w, h, lw, lh, g_mul, g_add, o->out_min, o->out_max };
+    NstBinds b_down = { io->full, NULL, io->small, NULL, NULL };
+    NstBinds b_fit = { io->small, io->styled, &r->coef, NULL, NULL };
     NstBinds b_avg = { &r->coef, NULL, &r->mean, NULL, NULL };
-    NstBinds b_apply = { full, &r->mean, &r->out, NULL, NULL };
-    if ((ret = make_step(net, &r->down, r->pipe[0], b_down, down, sizeof(down), lw, lh, 1)) < 0 ||
-        (ret = make_step(net, &r->fit, r->pipe[1], b_fit, &fit, sizeof(fit), lw, lh, 1)) < 0 ||
-        (ret = make_step(net, &r->avg, r->pipe[2], b_avg, avg, sizeof(avg), lw, lh, 1)) < 0 ||
-        (ret = make_step(net, &r->apply, r->pipe[3], b_apply, &apply, sizeof(apply), w, h, 1)) < 0)
+    NstBinds b_apply = { io->full, &r->mean, &r->out, NULL, NULL };
+    if ((ret = make_step(d, pool, &r->down, r->pipe[0], b_down, &down, sizeof(down), lw, lh, 1)) < 0 ||
+        (ret = make_step(d, pool, &r->fit, r->pipe[1], b_fit, &fit, sizeof(fit), lw, lh, 1)) < 0 ||
+        (ret = make_step(d, pool, &r->avg, r->pipe[2], b_avg, &avg, sizeof(avg), lw, lh, 1)) < 0 ||
+        (ret = make_step(d, pool, &r->apply, r->pipe[3], b_apply, &apply, sizeof(apply), w, h, 1)) < 0)
         return ret;
     return NST_OK;
 }
 
-void nst_resize_record_down(const NstResize *r, NstNet *net)
+void nst_resize_record_down(const NstResize *r, NstDispatch *d)
 {
-    nst_net_record(net, &r->down);
+    nst_dispatch_record(d, &r->down);
 }
 
-void nst_resize_record_up(const NstResize *r, NstNet *net)
+void nst_resize_record_up(const NstResize *r, NstDispatch *d)
 {
-    nst_net_record(net, &r->fit);
-    nst_net_record(net, &r->avg);
-    nst_net_record(net, &r->apply);
+    nst_dispatch_record(d, &r->fit);
+    nst_dispatch_record(d, &r->avg);
+    nst_dispatch_record(d, &r->apply);
 }
 
 void nst_resize_free(NstResize *r, NstVk *vk)

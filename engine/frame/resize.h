@@ -34,20 +34,15 @@
  * pixel. docs/size.md has the measurements.
  *
  * All of it runs in the frame's command buffer, between the frame's
- * conversion and the network, and between the network and the output.
+ * conversion and the network, and between the network and the output
+ * (frame/path.c).
  */
 #ifndef NST_RESIZE_H
 #define NST_RESIZE_H
 
+#include "frame/resize_params.h"
+#include "gpu/dispatch.h"
 #include "model/model.h"
-#include "gpu/pipelines.h"
-#include "gpu/vk.h"
-
-/* Larger windows and other regularisations measured the same (within
- * 0.05 dB and 3% of texture, docs/size.md): the cheapest. */
-#define NST_GUIDED_RADIUS      2     /* fitting window radius, network pixels */
-#define NST_GUIDED_MEAN_RADIUS 1     /* averaging of the colour models */
-#define NST_GUIDED_EPS         1e-3f /* regularisation of A, colours in 0..1 */
 
 typedef struct NstResize {
     /* what the caller asked for: a size, or a scale of the frame's; none
@@ -66,26 +61,35 @@ typedef struct NstResize {
     NstStep down, fit, avg, apply;
 } NstResize;
 
-/* Steps nst_resize_plan takes from the network's descriptor pool. */
+/* Steps nst_resize_plan takes from the pool it is given. */
 #define NST_RESIZE_STEPS 4
 
-struct NstNet;
-
-/* Creates the pipelines (at nst_net_init, before they are warmed up). */
+/* Creates the pipelines (at the engine's creation, before they are warmed
+ * up); fp16: the network's input is stored as fp16. */
 int  nst_resize_init(NstResize *r, NstPipelines *p, int fp16);
 
 /* The network's size for a frame of w x h under the request: at most the
  * frame's in each dimension. Returns 1 when the request was clamped. */
 int  nst_resize_net_size(const NstResize *r, int w, int h, int *net_w, int *net_h);
 
-/* Buffers and steps for the network's current plan, which has the
- * frame's input tensor (NstNet.frame_buffer) apart from the network's
- * (NstNet.input_buffer), the latter kept until after the network. */
-int  nst_resize_plan(NstResize *r, struct NstNet *net);
+/* What the upsampling reads and how: the frame's input tensor at the
+ * frame's size, the network's input and output tensors (the latter
+ * out_w texels wide), the output layer's transform and the model's input
+ * range. */
+typedef struct NstResizeIo {
+    const NstBuffer *full, *small, *styled;
+    int w, h, lw, lh, out_w;
+    const NstLayer *output;
+    float input_min, input_max;
+} NstResizeIo;
+
+/* Buffers and steps (sets from pool) for a plan. */
+int  nst_resize_plan(NstResize *r, NstDispatch *d, VkDescriptorPool pool,
+                     const NstResizeIo *io);
 /* Recorded after the frame's conversion: frame tensor -> network input. */
-void nst_resize_record_down(const NstResize *r, struct NstNet *net);
+void nst_resize_record_down(const NstResize *r, NstDispatch *d);
 /* Recorded after the network: network output -> out. */
-void nst_resize_record_up(const NstResize *r, struct NstNet *net);
+void nst_resize_record_up(const NstResize *r, NstDispatch *d);
 /* Frees what nst_resize_plan made (the request stays). */
 void nst_resize_free(NstResize *r, NstVk *vk);
 

@@ -8,13 +8,15 @@
  * previous luma agrees with this frame's (see shaders/temporal_blend.comp).
  * The instance-norm statistics are smoothed too (shaders/norm_reduce.comp),
  * gated by the scene-cut test, which therefore runs before the network.
- * Each mechanism can be switched off on its own. One previous frame only; forgotten on a size or format change, a scene
- * cut (decided on the device), a frame at strength 0 and nst_engine_reset.
+ * Each mechanism can be switched off on its own. One previous frame only;
+ * forgotten on a size or format change, a scene cut (decided on the
+ * device), a frame at strength 0 and nst_engine_reset.
  */
 #ifndef NST_TEMPORAL_H
 #define NST_TEMPORAL_H
 
-#include "net/net.h"
+#include "frame/frame.h"
+#include "gpu/dispatch.h"
 
 /* Tuning, in luma levels (0..255) unless said otherwise; see temporal.c. */
 #define NST_TEMPORAL_SCALE   4     /* reduction of the flow's luma */
@@ -39,9 +41,10 @@ typedef struct NstTemporal {
     unsigned mechanisms;    /* NST_TEMPORAL_WARP | NST_TEMPORAL_NORM */
     int valid;              /* the state holds the previous frame */
     float last_cut;         /* cut statistic of the last frame (debug log) */
+    int pipe[4];            /* temporal_luma, _cut, flow_block, temporal_blend */
 
-    /* per plan of the network */
-    unsigned plan_id;       /* NstNet.plan_id the state was made for; 0 none */
+    /* per plan of the frame path */
+    unsigned plan_id;       /* NstTemporalIo.plan_id the state was made for; 0 none */
     int width, height, sw, sh;
     uint32_t off_l, off_s, off_lp, off_sp, off_f, off_stat; /* in floats */
     NstBuffer state;        /* luma, reduced luma, flow, cut statistic */
@@ -51,15 +54,39 @@ typedef struct NstTemporal {
     NstStep luma, cut, flow, blend, pix_out[3];
 } NstTemporal;
 
-/* Makes the state for the network's current plan unless it exists. */
-int  nst_temporal_prepare(NstTemporal *t, NstNet *net);
-/* Recorded right after the frame became the network input tensor. */
-void nst_temporal_record_input(NstTemporal *t, NstNet *net);
-/* Recorded after the network instead of its own output steps. */
-void nst_temporal_record_output(NstTemporal *t, NstNet *net, const NstFrame *f,
-                                float strength);
+/* What smoothing reads and writes of the frame path's plan (frame/path.c
+ * fills it in). */
+typedef struct NstTemporalIo {
+    unsigned plan_id;           /* changes with every plan of the path */
+    const NstFrameLayout *layout;
+    const NstBuffer *input;     /* the frame as a tensor, at its size */
+    const NstBuffer *styled;    /* the styled tensor at the frame's size */
+    int styled_w;               /* its width in texels */
+    const NstLayer *transform;  /* what it still needs to be pixel values */
+    const NstBuffer *gate;      /* the instance norms' gate (net/net.h) */
+    int gate_texel;
+    const NstBuffer *staging;   /* the packed frame */
+    int pix_out;                /* tensor_to_pix's pipeline */
+    int input_bgr;
+    float input_min, input_max;
+    int preserve;               /* nst_engine_set_preserve_color */
+} NstTemporalIo;
+
+/* Creates the pipelines (at the engine's creation, before the warm-up). */
+int  nst_temporal_init(NstTemporal *t, NstPipelines *p);
+/* Makes the state for the path's current plan unless it exists. */
+int  nst_temporal_prepare(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io);
+/* Recorded right after the frame became a tensor: its luma, and the cut
+ * test, which opens the statistics' gate before the network. */
+void nst_temporal_record_input(NstTemporal *t, NstDispatch *d);
+/* With NST_TEMPORAL_WARP, recorded after the network instead of the
+ * path's own output steps: the flow, the blend and the output. */
+void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io,
+                                const NstFrame *f, float strength);
+/* Recorded last: this frame's state kept for the next one. */
+void nst_temporal_record_end(NstTemporal *t, NstDispatch *d);
 /* After the command buffer completed: the state now holds this frame. */
-void nst_temporal_done(NstTemporal *t, NstNet *net);
+void nst_temporal_done(NstTemporal *t, NstVk *vk);
 void nst_temporal_free(NstTemporal *t, NstVk *vk);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "ref/ref_frame.h"
 #include "ref/ref_resize.h"
-#include "frame/resize.h"
+#include "frame/resize_params.h"
 
 static float *at(const NstTensor *t, int c, int y, int x)
 {

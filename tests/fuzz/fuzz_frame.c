@@ -160,7 +160,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     NstFrameLayout l;
     NstFrame f = { 0 }, g = { 0 };
     uint8_t *fb[3] = { 0 }, *gb[3] = { 0 }, *packed = NULL;
-    uint32_t push[NST_PUSH_WORDS];
+    NstPixInPush push_in;
+    NstPixOutPush push_out;
     NstModel model;
     NstLayer out_layer;
     NstTensor t;
@@ -207,10 +208,10 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 
     ff_identity_model(&model, &out_layer, flags >> 2 & 1);
     nst_frame_push_in(&l, &f, model.input_bgr, model.input_min,
-                      model.input_max, push);
+                      model.input_max, &push_in);
     for (p = 0; p < l.n_planes; p++)
         nst_frame_push_out(&l, &f, &out_layer, model.input_bgr, p, width,
-                           strength, flags >> 3 & 1, push);
+                           strength, flags >> 3 & 1, &push_out);
 
     /* the reference's conversions; RGB must come back exactly through
      * pixels in 0..255 and an identity output at strength 1 */
