@@ -46,7 +46,7 @@ TESTS_SAN  := $(TEST_SRC:tests/%.c=$(B)/tests-san/%)
 STYLES     := udnie wave la_muse rain_princess scream
 MODELS     := $(STYLES:%=$(B)/models/%.bin)
 
-.PHONY: all lib ffmpeg models demo check check-ffmpeg-all bench trace tests soak leakcheck clean distclean
+.PHONY: all lib ffmpeg models demo check check-ffmpeg-all bench bench-ab trace tests soak leakcheck clean distclean
 all: lib ffmpeg
 
 # ---- shaders: GLSL -> SPIR-V -> C arrays embedded in libnst ----------------
@@ -200,6 +200,11 @@ $(B)/nst-bench: tools/nst-bench.c $(B)/libnst.a
 	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
 $(B)/nst-trace: tools/nst-trace.c $(B)/libnst.a
 	$(CC) $(NST_CFLAGS) $< -o $@ $(B)/libnst.a $(NST_LIBS)
+
+# the engine before and after a change, alternating in one run:
+# make bench-ab BEFORE=DIR (DIR/nst-bench from the old tree; tools/bench-ab.sh)
+bench-ab: $(B)/nst-bench $(B)/models/udnie.bin
+	NST_BUILD=$(B) BEFORE=$(BEFORE) tools/bench-ab.sh
 
 # what the engine computes for the test photos, to diff across a change
 # that must not alter it: build/trace/trace.txt (tools/trace.sh)

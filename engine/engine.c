@@ -204,7 +204,7 @@ int nst_engine_set_network_size(NstEngine *e, int width, int height)
 {
     if (!e)
         return NST_ERR_INVALID;
-    /* 32768: the largest frame side (engine/frame.c) */
+    /* 32768: the largest frame side (engine/frame/frame.c) */
     if ((width || height) &&
         (width < 1 || height < 1 || width > 32768 || height > 32768)) {
         nst_log(&e->log, NST_LOG_ERROR, "network size %dx%d: give 1..32768 in both "

@@ -200,7 +200,7 @@ int nst_engine_pending(const NstEngine *engine);
  * frame's input is reduced to width x height by area averaging, the
  * network runs at that size, and its output is brought back to the
  * frame's size by a guided upsampling, which adds the edges and fine
- * detail of the full-resolution input to it (engine/resize.h). Costs the
+ * detail of the full-resolution input to it (engine/frame/resize.h). Costs the
  * network's time at that size plus a few passes over the frame. 0 x 0, the default, runs the
  * network at the frame's size. Sizes are 1..32768 in both dimensions, as
  * frames. A size larger than the frame in a dimension is clamped to the

@@ -1,5 +1,5 @@
 /*
- * Declarations every shader shares; see engine/pipelines.h for the binding
+ * Declarations every shader shares; see engine/gpu/pipelines.h for the binding
  * table. Tensors are "C4HW": texel ((c4 * h) + y) * w + x holds channels
  * 4*c4 .. 4*c4+3 of pixel (x, y), so one texel fetch brings four channels.
  */

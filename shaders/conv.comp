@@ -26,7 +26,7 @@ layout(constant_id = 6) const int NORM_IN = 0;
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-/* Rows y0..y1-1 of the output. A tiled plan (engine/network.c) keeps a
+/* Rows y0..y1-1 of the output. A tiled plan (engine/net/tiling.c) keeps a
  * band of a tensor: rows src_y0.. of the input in a buffer of src_h rows,
  * output rows from dst_y0 in one of dst_h rows; in_h and out_h are the
  * whole tensors' heights, which is where padding starts. */

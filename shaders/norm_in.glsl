@@ -1,5 +1,5 @@
 /*
- * A deferred instance norm (engine/network.c: defer_norms) applied as a
+ * A deferred instance norm (engine/net/norm.c: nst_norm_defer) applied as a
  * conv reads its input: y = a*x + b per channel, then ReLU if NORM_IN is
  * 2. Only texels inside the tensor go through it; padding zeros are zeros
  * of the normalised tensor. Needs the constant NORM_IN declared first.

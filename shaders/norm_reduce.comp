@@ -5,7 +5,7 @@
  * texel (Chan et al.'s pairwise update) and folds mean, variance, scale and
  * shift into y = a * x + b, written as two texels per channel texel.
  *
- * Temporal smoothing of the statistics (engine/temporal.h): the factors
+ * Temporal smoothing of the statistics (engine/frame/temporal.h): the factors
  * buffer also holds, per instance norm, the mean and variance this layer
  * used on the previous frame, and a gate k that temporal_cut.comp sets
  * (0: no previous frame, a scene cut, smoothing off). The statistics used

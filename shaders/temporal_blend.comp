@@ -19,7 +19,7 @@
  */
 #include "common.glsl"
 /* The temporal state: floats at offsets given in the push constants (see
- * engine/temporal.c for the layout); luma in levels 0..255. */
+ * engine/frame/temporal.c for the layout); luma in levels 0..255. */
 layout(set = 0, binding = 3) buffer State { float v[]; } st;
 
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;

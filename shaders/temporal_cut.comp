@@ -9,7 +9,7 @@
  */
 #include "common.glsl"
 /* The temporal state: floats at offsets given in the push constants (see
- * engine/temporal.c for the layout); luma in levels 0..255. */
+ * engine/frame/temporal.c for the layout); luma in levels 0..255. */
 layout(set = 0, binding = 3) buffer State { float v[]; } st;
 
 layout(set = 0, binding = 4) buffer Factors { vec4 ab[]; };

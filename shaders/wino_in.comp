@@ -17,7 +17,7 @@ layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 layout(push_constant) uniform Push {
     int w, h, c4;
     int tiles_x, tiles_y;   /* tiles_y: tile rows from ty0, a band of them
-                             * in a tiled plan (engine/network.c) */
+                             * in a tiled plan (engine/net/tiling.c) */
     int ab_off;     /* of the deferred norm's factors */
     int ty0;
 } pc;

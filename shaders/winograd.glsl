@@ -2,7 +2,7 @@
  * Winograd F(4x4, 3x3) (Lavin & Gray 2015): a 3x3 stride-1 convolution of
  * a 6x6 input tile gives a 4x4 output tile through 36 element-wise
  * products, 4x fewer multiplies than direct. V = B^T d B per input tile,
- * U = G g G^T per filter (on the host, engine/winograd.c), M = sum over
+ * U = G g G^T per filter (on the host, engine/net/winograd.c), M = sum over
  * input channels of U V, a GEMM per position, and Y = A^T M A. Both
  * transforms below apply the matrix to six (or four) values at once.
  * Transformed tensors are texel ((pos * c4 + c) * tiles + tile), pos =

@@ -1,6 +1,6 @@
 /*
  * Faults injected into a real engine on the real device (NST_FAULT,
- * engine/fault.h), and survived: a driver or device that cannot be
+ * engine/gpu/fault.h), and survived: a driver or device that cannot be
  * created, a device without a compute queue, every device memory
  * allocation of an engine's creation and of its first frame failing in
  * turn (synchronous and pipelined), a frame too large for the device, a

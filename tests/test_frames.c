@@ -1,6 +1,6 @@
 /*
  * The frame shaders (pixels <-> tensor, output transform, crop, colour
- * conversion, blend) against engine/ref_frame.c, in every pixel format,
+ * conversion, blend) against engine/ref/ref_frame.c, in every pixel format,
  * matrix and range, odd sizes, padded and bottom-up rows; and keeping the
  * input's colours (nst_engine_set_preserve_color), where a YUV frame's
  * chroma planes must come back bit for bit.

@@ -1,7 +1,7 @@
 /*
  * Every shader op against the C reference: small models built here, run
  * through the real loader and the Vulkan engine, each op's result read
- * back and compared with engine/ref.c on random inputs, odd sizes and
+ * back and compared with engine/ref/ref.c on random inputs, odd sizes and
  * stride-2 edges included.
  */
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
  * The network below the frame's size (nst_engine_set_network_size and
- * _scale): the engine against the C reference (engine/ref_resize.c) on
+ * _scale): the engine against the C reference (engine/ref/ref_resize.c) on
  * random frames through a small model, in every pixel format and down to a
  * 1x1 network, and on real photos with real models; the guided upsampling
  * against bilinear upsampling: as close to the full-size network's output,

@@ -1,5 +1,5 @@
 /*
- * Temporal smoothing (engine/temporal.c): still frames settle, a hard cut
+ * Temporal smoothing (engine/frame/temporal.c): still frames settle, a hard cut
  * and a size change start afresh, a moving object leaves no trail, the
  * smoothed instance-norm statistics match the C reference, each mechanism
  * switches on its own, and temporal 0 is the per-frame path, bit for bit.

@@ -16,7 +16,7 @@ vertical neighbours) against the full-size output's, in percent.
 Methods: bilinear, bicubic, joint bilateral upsampling (Kopf et al. 2007),
 the guided filter (He et al.) with a grey and with a colour guide, fitted
 at the network's size and applied at the frame's, and the engine's guided
-upsampling (engine/resize.h), which fits the same colour model but keeps
+upsampling (engine/frame/resize.h), which fits the same colour model but keeps
 the network's own output and adds to it only the frame's detail: over a
 few window radii, regularisations and averaging radii; and the engine's
 own output, NAME.guided.rgb, where there is one.

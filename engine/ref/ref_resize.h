@@ -1,5 +1,5 @@
 /*
- * Plain C reference of the network below the frame's size (engine/resize.h):
+ * Plain C reference of the network below the frame's size (engine/frame/resize.h):
  * area downscaling, the guided filter's fit, averaging and application,
  * and the frame path with them. The tests hold the shaders against it.
  * Tensors as in ref.h (CHW, float).

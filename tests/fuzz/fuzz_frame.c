@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the frame descriptions a caller hands the engine
  * (NstFrame: pixel format, size, line sizes, colour matrix and range) and
- * what reads them without a device: the staging layout (engine/frame.c,
+ * what reads them without a device: the staging layout (engine/frame/frame.c,
  * nst_frame_layout, pack, unpack and the shaders' push constants), the
  * colour matrices (color.c) and the C reference's conversions
  * (ref_frame.c).

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the style.bin reader (engine/model.c) and for what
+ * libFuzzer harness for the style.bin reader (engine/model/) and for what
  * a model it accepts goes on to feed.
  *
  * Every input is loaded twice, from memory and from a file (a memfd), and
@@ -15,7 +15,7 @@
  *     the block and finite, the output op last, the metadata).
  * An accepted model then goes through what the host does with it before
  * any device is involved, Winograd's weight transform (winograd.c), and
- * runs through the C reference (engine/ref.c, ref_frame.c, ref_resize.c:
+ * runs through the C reference (engine/ref/ref.c, ref_frame.c, ref_resize.c:
  * the network on a small frame, below the frame's size, and the temporal
  * path's smoothed instance norms) when what it would compute is small,
  * which stands in for the Vulkan engine's planning without a device.
@@ -267,7 +267,7 @@ end:
 /* ---- the host's weight transforms ------------------------------------------------ */
 
 /* Winograd's transformed weights, packed as the engine uploads them (its
- * choice of output texels per invocation, network.c's conv_ocb), into a
+ * choice of output texels per invocation, net/conv.c's nst_conv_ocb), into a
  * block of exactly nst_wino_texels: ASan sees a write past it. */
 static void fm_winograd(const NstModel *m)
 {
