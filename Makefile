@@ -186,7 +186,7 @@ fuzz: fuzzers
 
 # ---- ffmpeg with the filter ------------------------------------------------
 ffmpeg: $(B)/ffmpeg
-$(B)/ffmpeg: lib filter/vf_nst.c $(wildcard patches/*/*.patch) tools/build-ffmpeg.sh
+$(B)/ffmpeg: lib $(wildcard filter/*) $(wildcard patches/*/*.patch) tools/build-ffmpeg.sh
 	NST_BUILD=$(B) tools/build-ffmpeg.sh
 
 # ---- models -----------------------------------------------------------------

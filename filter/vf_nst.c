@@ -22,7 +22,15 @@
  * @file
  * Neural style transfer through libnst: every frame is restyled in place by
  * a feed-forward style network that libnst runs as Vulkan compute shaders.
- * The filter itself only translates between AVFrame and NstFrame.
+ * The filter itself translates between FFmpeg's frames and libnst's, and
+ * decides when each goes to the engine.
+ *
+ * This file is the filter: its options, the frames in memory on their way
+ * through the engine, and the errors that end the stream. What runs beside
+ * that path has a file of its own, one a job: vf_nst_swap.c, the thread
+ * that loads the command model; vf_nst_realtime.c, realtime=1's worker
+ * thread; vf_nst_vulkan.c, Vulkan frames on FFmpeg's own device. vf_nst.h
+ * holds the context they share.
  *
  * With pipeline=1 frames are pipelined: each frame is submitted to the
  * engine, which starts it on the device and returns, and the filter
@@ -37,38 +45,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "libavutil/version.h"
-#include "libavfilter/version.h"
-/* Vulkan frames (AV_PIX_FMT_VULKAN) are restyled on FFmpeg's own device:
- * with AVVkFrame.queue_family and the frame locks (lavu 58.11) and the
- * queue family list (lavu 59.34); the filter link's hw_frames_ctx is
- * FilterLink's from lavfi 10.4 (FFmpeg 7.1). */
-#if CONFIG_VULKAN && LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(59, 34, 100) && \
-    LIBAVFILTER_VERSION_INT >= AV_VERSION_INT(10, 4, 100)
-#define NST_VULKAN_FRAMES 1
-#include "libavutil/hwcontext.h"
-#include "libavutil/hwcontext_vulkan.h"
-#include "libavutil/internal.h"
-#else
-#define NST_VULKAN_FRAMES 0
-#endif
-
-/* after vulkan.h, which declares nst.h's Vulkan frames */
-#include <nst.h>
-
 #include "libavutil/eval.h"
-#include "libavutil/imgutils.h"
-#include "libavutil/time.h"
 #include "libavutil/mem.h"
 #include "libavutil/opt.h"
 #include "libavutil/parseutils.h"
 #include "libavutil/pixdesc.h"
-#include "libavutil/thread.h"
 #include "avfilter.h"
 #include "filters.h"
 #include "version.h"
@@ -77,86 +61,7 @@
 #include "internal.h"
 #endif
 #include "video.h"
-
-/* What a realtime job is restyled with, taken as it is posted: commands
- * change the options on the filter's thread meanwhile. reset: forget the
- * previous frame first. */
-typedef struct RtSettings {
-    float strength, temporal, scale;
-    int smooth, preserve_color, reset;
-} RtSettings;
-
-typedef struct NstContext {
-    const AVClass *class;
-    char *model_path;
-    float strength;
-    float temporal;
-    int smooth;        /* NST_TEMPORAL_* flags; 0: none, the per-frame path */
-    char *device;
-    int precision;     /* NST_PRECISION_* */
-    char *size;        /* the network's size: WxH, a scale, or none */
-    int net_w, net_h;  /* parsed from size; 0x0: the frame's size */
-    float net_scale;   /* parsed from size when a scale, else 0 */
-    int64_t last_pts;  /* of the last frame styled, AV_NOPTS_VALUE if none */
-    int64_t last_step; /* pts step from the one before it, 0 if none */
-    int pipeline;      /* submit and output a frame later (one frame of latency) */
-    int preserve_color;
-    int failed;        /* the error that ends the stream, or 0 */
-    int64_t failed_pts;
-    int ended;         /* the error was sent as the status */
-    int64_t frames_out;
-
-    /* Frames in the engine, oldest first: each AVFrame with the NstFrame
-     * that points into it and that the engine holds until it is received. */
-    struct {
-        AVFrame *frame;
-        NstFrame nst;
-    } held[NST_ENGINE_DEPTH];
-    int held_first, nb_held;
-
-    NstModel *model;   /* from init until the engine is created */
-    NstEngine *engine;
-    /* Vulkan frames: their frames context, whose device the engines run
-     * on; NULL for frames in memory. */
-    AVBufferRef *hw_frames;
-
-    /* The command model: a thread of its own loads the new model and makes
-     * its engine, off the frame path; the next frame after it is done puts
-     * that engine in place (or keeps the old one if it failed). */
-    pthread_t swap_thread;
-    int swap_running;         /* started and not yet joined */
-    atomic_int swap_done;     /* the thread has set swap_engine or swap_err */
-    char *swap_path;
-    NstEngine *swap_engine;
-    int swap_err;
-
-    /* realtime=1: a thread of its own restyles the newest frame while the
-     * frames keep flowing. A frame waits for its own restyling at most
-     * most of a frame interval; one that is not done by then goes out
-     * with the style of the last frame that was, carried over (rt_reuse),
-     * and the network's size follows the device's speed. */
-    int realtime;
-    struct {
-        pthread_t thread;
-        int running, quit;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        AVFrame *job;           /* a copy of the frame to restyle, or NULL */
-        int64_t job_seq, done_seq;
-        RtSettings job_set;     /* what the job is restyled with */
-        int busy;
-        AVFrame *styled, *source; /* the last result, and what it was made from */
-        int err;                /* of the last frame restyled */
-        int64_t busy_us;        /* the engine's time on it */
-        float scale;            /* of the network against the frame */
-        int reset;              /* a reset for the next job */
-        int slow;               /* frames come out with an earlier style */
-        int64_t frames, own, reused, plain, max_wait_us;
-    } rt;
-} NstContext;
-
-static int rt_start(AVFilterContext *ctx);
-static void rt_stop(AVFilterContext *ctx);
+#include "vf_nst.h"
 
 #define OFFSET(x) offsetof(NstContext, x)
 #define FLAGS  AV_OPT_FLAG_FILTERING_PARAM | AV_OPT_FLAG_VIDEO_PARAM
@@ -255,7 +160,7 @@ static int parse_size(AVFilterContext *ctx, const char *str, int *w, int *h, flo
     return AVERROR(EINVAL);
 }
 
-static int apply_size(AVFilterContext *ctx)
+int ff_nst_apply_size(AVFilterContext *ctx)
 {
     NstContext *s = ctx->priv;
     int ret = s->net_scale > 0.0f
@@ -268,7 +173,7 @@ static int apply_size(AVFilterContext *ctx)
     return ret < 0 ? nst_to_averror(ret) : 0;
 }
 
-static int load_model(AVFilterContext *ctx, const char *path, NstModel **model)
+int ff_nst_load_model(AVFilterContext *ctx, const char *path, NstModel **model)
 {
     char err[256] = "";
     int ret = nst_model_load_file(path, model, err, sizeof(err));
@@ -292,70 +197,9 @@ static int load_model(AVFilterContext *ctx, const char *path, NstModel **model)
     return nst_to_averror(ret);
 }
 
-#if NST_VULKAN_FRAMES
-/* libnst takes FFmpeg's queue locks around each use of the queue. FFmpeg 9
- * deprecates them for VK_KHR_internally_synchronized_queues, and drops
- * them at lavu 62: without them the driver keeps the queue safe itself. */
-#if !defined(FF_API_VULKAN_SYNC_QUEUES) || FF_API_VULKAN_SYNC_QUEUES
-#define NST_QUEUE_LOCKS 1
-static void vk_lock_queue(void *opaque, uint32_t family, uint32_t index)
-{
-    AVHWDeviceContext *dev = opaque;
-    AVVulkanDeviceContext *hwctx = dev->hwctx;
-FF_DISABLE_DEPRECATION_WARNINGS
-    hwctx->lock_queue(dev, family, index);
-FF_ENABLE_DEPRECATION_WARNINGS
-}
-
-static void vk_unlock_queue(void *opaque, uint32_t family, uint32_t index)
-{
-    AVHWDeviceContext *dev = opaque;
-    AVVulkanDeviceContext *hwctx = dev->hwctx;
-FF_DISABLE_DEPRECATION_WARNINGS
-    hwctx->unlock_queue(dev, family, index);
-FF_ENABLE_DEPRECATION_WARNINGS
-}
-#else
-#define NST_QUEUE_LOCKS 0
-#endif
-
-/* An engine on the device of the Vulkan frames, on its first queue
- * family with compute. */
-static int create_vulkan_engine(AVFilterContext *ctx, const NstModel *model,
-                                const NstEngineOptions *opts, NstEngine **engine)
-{
-    NstContext *s = ctx->priv;
-    AVHWFramesContext *frames = (AVHWFramesContext *)s->hw_frames->data;
-    AVHWDeviceContext *dev = frames->device_ctx;
-    AVVulkanDeviceContext *hwctx = dev->hwctx;
-    NstVulkanDevice nd = {
-        .instance        = hwctx->inst,
-        .physical_device = hwctx->phys_dev,
-        .device          = hwctx->act_dev,
-        .features        = &hwctx->device_features,
-#if NST_QUEUE_LOCKS
-        .lock_queue      = vk_lock_queue,
-        .unlock_queue    = vk_unlock_queue,
-#endif
-        .opaque          = dev,
-    };
-    int i;
-
-    for (i = 0; i < hwctx->nb_qf; i++)
-        if ((hwctx->qf[i].flags & VK_QUEUE_COMPUTE_BIT) && hwctx->qf[i].num > 0)
-            break;
-    if (i == hwctx->nb_qf) {
-        av_log(ctx, AV_LOG_ERROR, "The Vulkan device has no compute queue in use.\n");
-        return NST_ERR_DEVICE;
-    }
-    nd.queue_family = hwctx->qf[i].idx;
-    return nst_engine_create_on_device(model, opts, &nd, engine);
-}
-#endif
-
 /* An engine for model on the device and precision of the options, or on
  * the Vulkan frames' device. */
-static int create_engine(AVFilterContext *ctx, const NstModel *model, const char *path,
+int ff_nst_create_engine(AVFilterContext *ctx, const NstModel *model, const char *path,
                          NstEngine **engine)
 {
     NstContext *s = ctx->priv;
@@ -371,7 +215,7 @@ static int create_engine(AVFilterContext *ctx, const NstModel *model, const char
     /* On failure libnst has logged the details (which device, which call). */
 #if NST_VULKAN_FRAMES
     if (s->hw_frames)
-        ret = create_vulkan_engine(ctx, model, &opts, engine);
+        ret = ff_nst_create_vulkan_engine(ctx, model, &opts, engine);
     else
 #endif
     ret = nst_engine_create(model, &opts, engine);
@@ -405,56 +249,7 @@ static av_cold int init(AVFilterContext *ctx)
     if ((ret = parse_size(ctx, s->size, &s->net_w, &s->net_h, &s->net_scale)) < 0)
         return ret;
 
-    return load_model(ctx, s->model_path, &s->model);
-}
-
-static void *swap_worker(void *arg)
-{
-    AVFilterContext *ctx = arg;
-    NstContext *s = ctx->priv;
-    NstModel *model = NULL;
-    int ret = load_model(ctx, s->swap_path, &model);
-
-    if (ret >= 0)
-        ret = create_engine(ctx, model, s->swap_path, &s->swap_engine);
-    nst_model_free(&model);
-    s->swap_err = ret;
-    atomic_store(&s->swap_done, 1);
-    return NULL;
-}
-
-/* The command model: starts loading path. */
-static int start_swap(AVFilterContext *ctx, const char *path)
-{
-    NstContext *s = ctx->priv;
-    int ret;
-
-    if (!path || !*path) {
-        av_log(ctx, AV_LOG_ERROR, "The command model needs a path to a style model.\n");
-        return AVERROR(EINVAL);
-    }
-    if (s->swap_running) {
-        av_log(ctx, AV_LOG_ERROR, "Cannot switch to '%s': the switch to '%s' is under way.\n",
-               path, s->swap_path);
-        return AVERROR(EBUSY);
-    }
-    if (!(s->swap_path = av_strdup(path)))
-        return AVERROR(ENOMEM);
-    atomic_store(&s->swap_done, 0);
-    s->swap_err = 0;
-    if ((ret = pthread_create(&s->swap_thread, NULL, swap_worker, ctx))) {
-        av_freep(&s->swap_path);
-        return AVERROR(ret);
-    }
-    s->swap_running = 1;
-    av_log(ctx, AV_LOG_VERBOSE, "Loading the model '%s'\n", path);
-    return 0;
-}
-
-static void join_swap(NstContext *s)
-{
-    pthread_join(s->swap_thread, NULL);
-    s->swap_running = 0;
+    return ff_nst_load_model(ctx, s->model_path, &s->model);
 }
 
 static av_cold void uninit(AVFilterContext *ctx)
@@ -462,10 +257,10 @@ static av_cold void uninit(AVFilterContext *ctx)
     NstContext *s = ctx->priv;
     unsigned n;
 
-    rt_stop(ctx); /* first: its thread may be using the engine */
+    ff_nst_rt_stop(ctx); /* first: its thread may be using the engine */
     nst_model_free(&s->model);
     if (s->swap_running)
-        join_swap(s); /* a swap under way: it may take seconds to give up */
+        ff_nst_join_swap(s); /* a swap under way: it may take seconds to give up */
     nst_engine_free(&s->swap_engine);
     av_freep(&s->swap_path);
     if (s->engine) {
@@ -498,7 +293,7 @@ static const enum AVPixelFormat pix_fmts[] = {
     AV_PIX_FMT_NONE
 };
 
-static NstPixelFormat nst_pix_fmt(enum AVPixelFormat fmt)
+NstPixelFormat ff_nst_pix_fmt(enum AVPixelFormat fmt)
 {
     switch (fmt) {
     case AV_PIX_FMT_RGB24:   return NST_PIX_RGB24;
@@ -512,7 +307,7 @@ static NstPixelFormat nst_pix_fmt(enum AVPixelFormat fmt)
 }
 
 /* Untagged video is treated as BT.601, as swscale does. */
-static NstColorMatrix nst_matrix(enum AVColorSpace csp)
+NstColorMatrix ff_nst_matrix(enum AVColorSpace csp)
 {
     switch (csp) {
     case AVCOL_SPC_BT709:      return NST_MATRIX_BT709;
@@ -522,61 +317,20 @@ static NstColorMatrix nst_matrix(enum AVColorSpace csp)
     }
 }
 
-static void fill_nst_frame(NstFrame *f, const AVFrame *frame)
+void ff_nst_fill_frame(NstFrame *f, const AVFrame *frame)
 {
     memset(f, 0, sizeof(*f));
-    f->format = nst_pix_fmt(frame->format);
+    f->format = ff_nst_pix_fmt(frame->format);
     f->width  = frame->width;
     f->height = frame->height;
     for (int i = 0; i < 4; i++) {
         f->data[i]     = frame->data[i];
         f->linesize[i] = frame->linesize[i];
     }
-    f->matrix = nst_matrix(frame->colorspace);
+    f->matrix = ff_nst_matrix(frame->colorspace);
     f->range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
                                                        : NST_RANGE_LIMITED;
 }
-
-#if NST_VULKAN_FRAMES
-/* Vulkan frames: what the engine can read, on the frames' own device. */
-static int config_vulkan(AVFilterContext *ctx, AVFilterLink *inlink)
-{
-    NstContext *s = ctx->priv;
-    FilterLink *l = ff_filter_link(inlink);
-    AVHWFramesContext *frames;
-    AVVulkanFramesContext *vkfc;
-
-    if (!l->hw_frames_ctx) {
-        av_log(ctx, AV_LOG_ERROR, "Vulkan frames without a hardware frames context.\n");
-        return AVERROR(EINVAL);
-    }
-    frames = (AVHWFramesContext *)l->hw_frames_ctx->data;
-    vkfc = frames->hwctx;
-    if (nst_pix_fmt(frames->sw_format) == NST_PIX_NB ||
-        frames->sw_format == AV_PIX_FMT_RGB24) {
-        av_log(ctx, AV_LOG_ERROR, "Vulkan frames of %s cannot be restyled: upload "
-               "yuv420p, nv12, yuv444p, rgba or bgra (format=...,hwupload).\n",
-               av_get_pix_fmt_name(frames->sw_format));
-        return AVERROR(ENOSYS);
-    }
-    if (vkfc->nb_layers > 1) {
-        av_log(ctx, AV_LOG_ERROR, "Vulkan frames of %d layers cannot be restyled.\n",
-               vkfc->nb_layers);
-        return AVERROR(ENOSYS);
-    }
-    if (s->engine && s->hw_frames && s->hw_frames->data != l->hw_frames_ctx->data) {
-        AVHWFramesContext *old = (AVHWFramesContext *)s->hw_frames->data;
-        if (old->device_ctx != frames->device_ctx) {
-            av_log(ctx, AV_LOG_ERROR, "The Vulkan frames' device changed.\n");
-            return AVERROR(EINVAL);
-        }
-    }
-    av_buffer_unref(&s->hw_frames);
-    if (!(s->hw_frames = av_buffer_ref(l->hw_frames_ctx)))
-        return AVERROR(ENOMEM);
-    return 0;
-}
-#endif
 
 static int config_input(AVFilterLink *inlink)
 {
@@ -585,7 +339,7 @@ static int config_input(AVFilterLink *inlink)
     int ret;
 
 #if NST_VULKAN_FRAMES
-    if (inlink->format == AV_PIX_FMT_VULKAN && (ret = config_vulkan(ctx, inlink)) < 0)
+    if (inlink->format == AV_PIX_FMT_VULKAN && (ret = ff_nst_config_vulkan(ctx, inlink)) < 0)
         return ret;
 #endif
     if (s->realtime && inlink->format == AV_PIX_FMT_VULKAN) {
@@ -595,17 +349,17 @@ static int config_input(AVFilterLink *inlink)
     }
     if (s->engine)
         return 0;
-    ret = create_engine(ctx, s->model, s->model_path, &s->engine);
+    ret = ff_nst_create_engine(ctx, s->model, s->model_path, &s->engine);
     /* The engine keeps what it needs of the model. */
     nst_model_free(&s->model);
     if (ret >= 0)
-        ret = apply_size(ctx);
+        ret = ff_nst_apply_size(ctx);
     if (ret >= 0 && s->realtime)
-        ret = rt_start(ctx);
+        ret = ff_nst_rt_start(ctx);
     return ret;
 }
 
-static int frame_error(AVFilterContext *ctx, const AVFrame *frame, int err)
+int ff_nst_frame_error(AVFilterContext *ctx, const AVFrame *frame, int err)
 {
     av_log(ctx, AV_LOG_ERROR, "Cannot process a %dx%d %s frame: %s\n",
            frame->width, frame->height, av_get_pix_fmt_name(frame->format),
@@ -642,7 +396,7 @@ static int output_held(AVFilterContext *ctx)
     /* the engine returns frames in the order they went in, as held[] is */
     ret = nst_engine_receive(s->engine, &done);
     if (ret < 0) {
-        ret = frame_error(ctx, frame, ret);
+        ret = ff_nst_frame_error(ctx, frame, ret);
         av_frame_free(&frame);
         return ret;
     }
@@ -650,7 +404,7 @@ static int output_held(AVFilterContext *ctx)
 }
 
 /* Outputs the frames held, up to the first that fails. */
-static int output_all_held(AVFilterContext *ctx)
+int ff_nst_output_all_held(AVFilterContext *ctx)
 {
     NstContext *s = ctx->priv;
     int ret = 0;
@@ -683,7 +437,7 @@ static void end_stream(AVFilterContext *ctx)
 static int fail_stream(AVFilterContext *ctx, int err, int64_t pts, int held_before)
 {
     NstContext *s = ctx->priv;
-    int held = s->nb_held, ret = held_before ? output_all_held(ctx) : 0;
+    int held = s->nb_held, ret = held_before ? ff_nst_output_all_held(ctx) : 0;
 
     if (ret < 0 && ret != err)
         av_log(ctx, AV_LOG_DEBUG, "A held frame failed too: %s\n", av_err2str(ret));
@@ -723,403 +477,6 @@ static int make_writable(AVFilterLink *inlink, AVFrame **frame)
     return 0;
 }
 
-#if NST_VULKAN_FRAMES
-/* An AVVkFrame as libnst sees it (the caller holds its lock). */
-static void vk_frame_in(const AVFrame *frame, NstVulkanFrame *f)
-{
-    AVHWFramesContext *frames = (AVHWFramesContext *)frame->hw_frames_ctx->data;
-    AVVulkanFramesContext *vkfc = frames->hwctx;
-    const AVVkFrame *vkf = (const AVVkFrame *)frame->data[0];
-
-    memset(f, 0, sizeof(*f));
-    f->format = nst_pix_fmt(frames->sw_format);
-    f->width  = frame->width;
-    f->height = frame->height;
-    f->matrix = nst_matrix(frame->colorspace);
-    f->range  = frame->color_range == AVCOL_RANGE_JPEG ? NST_RANGE_FULL
-                                                       : NST_RANGE_LIMITED;
-    /* format[] lists the images: one multi-planar, or one per plane */
-    for (int i = 0; i < AV_NUM_DATA_POINTERS && vkfc->format[i] != VK_FORMAT_UNDEFINED; i++) {
-        if (i == FF_ARRAY_ELEMS(f->image)) {
-            f->n_images = 0; /* more images than any format has: refused */
-            return;
-        }
-        f->image[i]        = vkf->img[i];
-        f->vk_format[i]    = vkfc->format[i];
-        f->layout[i]       = vkf->layout[i];
-        f->access[i]       = vkf->access[i];
-        f->queue_family[i] = vkf->queue_family[i];
-        f->sem[i]          = vkf->sem[i];
-        f->sem_value[i]    = vkf->sem_value[i];
-        f->n_images++;
-    }
-}
-
-/* Where libnst left the images, for the frame's next user. */
-static void vk_frame_out(const NstVulkanFrame *f, AVVkFrame *vkf)
-{
-    for (int i = 0; i < f->n_images; i++) {
-        vkf->layout[i]       = f->layout[i];
-        vkf->access[i]       = f->access[i];
-        vkf->queue_family[i] = f->queue_family[i];
-        vkf->sem_value[i]    = f->sem_value[i];
-    }
-}
-
-/* Restyles a Vulkan frame on the device, in place when it is writable,
- * else into a new frame of its pool, which replaces it in *frame. */
-static int process_vulkan(AVFilterContext *ctx, AVFrame **frame, float strength)
-{
-    NstContext *s = ctx->priv;
-    AVFrame *in = *frame, *out = in;
-    AVHWFramesContext *frames = (AVHWFramesContext *)in->hw_frames_ctx->data;
-    AVHWFramesContext *ours = (AVHWFramesContext *)s->hw_frames->data;
-    AVVulkanFramesContext *vkfc = frames->hwctx;
-    AVVkFrame *src, *dst;
-    NstVulkanFrame nin, nout;
-    int ret;
-
-    if (frames->device_ctx != ours->device_ctx) {
-        av_log(ctx, AV_LOG_ERROR, "A Vulkan frame of another device than the link's.\n");
-        return AVERROR(EINVAL);
-    }
-    if (!av_frame_is_writable(in)) {
-        if (!(out = av_frame_alloc()))
-            return AVERROR(ENOMEM);
-        if ((ret = av_hwframe_get_buffer(in->hw_frames_ctx, out, 0)) < 0 ||
-            (ret = av_frame_copy_props(out, in)) < 0) {
-            av_frame_free(&out);
-            return ret;
-        }
-        out->width  = in->width;
-        out->height = in->height;
-    }
-    src = (AVVkFrame *)in->data[0];
-    dst = (AVVkFrame *)out->data[0];
-    vkfc->lock_frame(frames, src);
-    if (dst != src)
-        vkfc->lock_frame(frames, dst);
-    vk_frame_in(in, &nin);
-    vk_frame_in(out, &nout);
-    ret = nst_engine_process_vulkan(s->engine, &nin, out == in ? &nin : &nout, strength);
-    vk_frame_out(&nin, src);
-    if (dst != src) {
-        vk_frame_out(&nout, dst);
-        vkfc->unlock_frame(frames, dst);
-    }
-    vkfc->unlock_frame(frames, src);
-    if (ret < 0) {
-        ret = frame_error(ctx, in, ret);
-        if (out != in)
-            av_frame_free(&out);
-        return ret;
-    }
-    if (out != in) {
-        av_frame_free(frame);
-        *frame = out;
-    }
-    return 0;
-}
-#endif
-
-/* ---- realtime=1 ------------------------------------------------------------ */
-
-/* The smallest network the policy goes down to, against the frame: below
- * an eighth of its sides the style is mush. */
-#define RT_MIN_SCALE 0.125f
-
-static AVFrame *copy_frame(const AVFrame *in)
-{
-    AVFrame *out = av_frame_alloc();
-
-    if (!out)
-        return NULL;
-    out->format = in->format;
-    out->width  = in->width;
-    out->height = in->height;
-    if (av_frame_get_buffer(out, 0) < 0 || av_frame_copy(out, in) < 0 ||
-        av_frame_copy_props(out, in) < 0)
-        av_frame_free(&out);
-    return out;
-}
-
-static void *rt_worker(void *arg)
-{
-    AVFilterContext *ctx = arg;
-    NstContext *s = ctx->priv;
-
-    pthread_mutex_lock(&s->rt.lock);
-    for (;;) {
-        AVFrame *src, *styled;
-        RtSettings now;
-        NstFrame f;
-        int64_t seq, start;
-        int ret = AVERROR(ENOMEM);
-
-        while (!s->rt.job && !s->rt.quit)
-            pthread_cond_wait(&s->rt.cond, &s->rt.lock);
-        if (s->rt.quit)
-            break;
-        src = s->rt.job;
-        s->rt.job = NULL;
-        seq = s->rt.job_seq;
-        now = s->rt.job_set;
-        s->rt.busy = 1;
-        pthread_mutex_unlock(&s->rt.lock);
-
-        /* the engine is this thread's until busy is cleared */
-        start = av_gettime_relative();
-        if ((styled = copy_frame(src))) {
-            if (now.reset)
-                nst_engine_reset(s->engine);
-            nst_engine_set_preserve_color(s->engine, now.preserve_color);
-            ret = nst_engine_set_temporal(s->engine, now.smooth ? now.temporal : 0.0f);
-            if (ret >= 0 && now.smooth)
-                ret = nst_engine_set_temporal_mechanisms(s->engine, now.smooth);
-            if (ret >= 0)
-                ret = nst_engine_set_network_scale(s->engine, now.scale);
-            fill_nst_frame(&f, styled);
-            if (ret >= 0)
-                ret = nst_engine_process(s->engine, &f, now.strength);
-            ret = ret < 0 ? frame_error(ctx, styled, ret) : 0;
-        }
-
-        pthread_mutex_lock(&s->rt.lock);
-        s->rt.busy = 0;
-        s->rt.busy_us = av_gettime_relative() - start;
-        if (ret < 0) {
-            s->rt.err = ret;
-            av_frame_free(&styled);
-            av_frame_free(&src);
-        } else {
-            av_frame_free(&s->rt.styled);
-            av_frame_free(&s->rt.source);
-            s->rt.styled = styled;
-            s->rt.source = src;
-            s->rt.done_seq = seq;
-        }
-        pthread_cond_broadcast(&s->rt.cond);
-    }
-    pthread_mutex_unlock(&s->rt.lock);
-    return NULL;
-}
-
-static int rt_start(AVFilterContext *ctx)
-{
-    NstContext *s = ctx->priv;
-    int ret;
-
-    if ((ret = pthread_mutex_init(&s->rt.lock, NULL)))
-        return AVERROR(ret);
-    if ((ret = pthread_cond_init(&s->rt.cond, NULL))) {
-        pthread_mutex_destroy(&s->rt.lock);
-        return AVERROR(ret);
-    }
-    if ((ret = pthread_create(&s->rt.thread, NULL, rt_worker, ctx))) {
-        pthread_cond_destroy(&s->rt.cond);
-        pthread_mutex_destroy(&s->rt.lock);
-        return AVERROR(ret);
-    }
-    s->rt.running = 1;
-    /* half the frame's sides to begin with, a quarter of the work: the
-     * first frames go out as they came until one is restyled */
-    s->rt.scale = FFMIN(s->net_scale > 0.0f ? s->net_scale : 1.0f, 0.5f);
-    return 0;
-}
-
-static void rt_stop(AVFilterContext *ctx)
-{
-    NstContext *s = ctx->priv;
-
-    if (!s->rt.running)
-        return;
-    pthread_mutex_lock(&s->rt.lock);
-    s->rt.quit = 1;
-    pthread_cond_broadcast(&s->rt.cond);
-    pthread_mutex_unlock(&s->rt.lock);
-    pthread_join(s->rt.thread, NULL);
-    pthread_cond_destroy(&s->rt.cond);
-    pthread_mutex_destroy(&s->rt.lock);
-    s->rt.running = 0;
-    av_frame_free(&s->rt.job);
-    av_frame_free(&s->rt.styled);
-    av_frame_free(&s->rt.source);
-    if (s->rt.frames)
-        av_log(ctx, AV_LOG_INFO, "realtime: %"PRId64" frames: %"PRId64" restyled in time, "
-               "%"PRId64" with an earlier frame's style, %"PRId64" as they came; at most "
-               "%.1f ms in the filter for a frame; the network at %.3f of the frame's size\n",
-               s->rt.frames, s->rt.own, s->rt.reused, s->rt.plain,
-               s->rt.max_wait_us / 1000.0, s->rt.scale);
-}
-
-/* Waits until the thread is idle: the engine is the caller's then. */
-static void rt_idle(NstContext *s)
-{
-    if (!s->rt.running)
-        return;
-    pthread_mutex_lock(&s->rt.lock);
-    while (s->rt.busy || s->rt.job)
-        pthread_cond_wait(&s->rt.cond, &s->rt.lock);
-    pthread_mutex_unlock(&s->rt.lock);
-}
-
-/* The time between frames: the link's frame rate, else the last pts step. */
-static int64_t rt_budget_us(AVFilterLink *inlink, const NstContext *s)
-{
-#if LIBAVFILTER_VERSION_INT >= AV_VERSION_INT(10, 4, 100)
-    AVRational rate = ff_filter_link(inlink)->frame_rate;
-#else
-    AVRational rate = inlink->frame_rate;
-#endif
-
-    if (rate.num > 0 && rate.den > 0)
-        return av_rescale(AV_TIME_BASE, rate.den, rate.num);
-    if (s->last_step > 0)
-        return av_rescale_q(s->last_step, inlink->time_base, AV_TIME_BASE_Q);
-    return AV_TIME_BASE / 25;
-}
-
-/* The network's size after the device's time on the last job: down where
- * it took most of a frame interval (the cost goes with the area), up
- * again where it took less than half, never above the size option's
- * scale. Between those, left alone, so that it settles. */
-static void rt_adapt(AVFilterContext *ctx, int64_t budget)
-{
-    NstContext *s = ctx->priv;
-    float top = s->net_scale > 0.0f ? s->net_scale : 1.0f, old = s->rt.scale;
-    double t = (double)s->rt.busy_us;
-
-    if (s->rt.scale > top) /* a size command lowered it */
-        s->rt.scale = FFMAX(top, RT_MIN_SCALE);
-    else if (t <= 0.0)
-        return;
-    else if (t > 0.8 * budget && s->rt.scale > RT_MIN_SCALE)
-        s->rt.scale = FFMAX(RT_MIN_SCALE, s->rt.scale * FFMAX(0.5, sqrt(0.6 * budget / t)));
-    else if (t < 0.4 * budget && s->rt.scale < top)
-        s->rt.scale = FFMIN(top, s->rt.scale * 1.25f);
-    if (s->rt.scale != old)
-        av_log(ctx, AV_LOG_INFO, "realtime: %.0f ms a frame against %.0f ms between frames: "
-               "the network at %.3f of the frame's size\n", t / 1000.0, budget / 1000.0,
-               s->rt.scale);
-}
-
-/* frame += styled - source, byte by byte: the style of the last frame
- * restyled, carried onto this one where the picture did not move. */
-static void carry_style(AVFrame *frame, const AVFrame *styled, const AVFrame *source)
-{
-    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(frame->format);
-    int planes = av_pix_fmt_count_planes(frame->format);
-
-    for (int p = 0; p < planes; p++) {
-        int chroma = p == 1 || p == 2;
-        int h = chroma ? AV_CEIL_RSHIFT(frame->height, desc->log2_chroma_h) : frame->height;
-        int bytes = av_image_get_linesize(frame->format, frame->width, p);
-        for (int y = 0; y < h; y++) {
-            uint8_t *d = frame->data[p] + (ptrdiff_t)y * frame->linesize[p];
-            const uint8_t *a = styled->data[p] + (ptrdiff_t)y * styled->linesize[p];
-            const uint8_t *b = source->data[p] + (ptrdiff_t)y * source->linesize[p];
-            for (int x = 0; x < bytes; x++)
-                d[x] = av_clip_uint8(d[x] + a[x] - b[x]);
-        }
-    }
-}
-
-/* Hands the frame to the thread if it is idle, waits for it for most of
- * a frame interval, and restyles the frame with what there is by then. */
-static int process_realtime(AVFilterContext *ctx, AVFrame *frame, float strength)
-{
-    NstContext *s = ctx->priv;
-    int64_t start = av_gettime_relative(), budget = rt_budget_us(ctx->inputs[0], s), seq = -1;
-    AVFrame *job = NULL;
-    int idle, own = 0, ret = 0;
-
-    pthread_mutex_lock(&s->rt.lock);
-    idle = !s->rt.busy && !s->rt.job;
-    pthread_mutex_unlock(&s->rt.lock);
-    /* idle: the thread touches nothing of the engine or of rt but job */
-    if (idle) {
-        RtSettings set;
-        if (!(job = copy_frame(frame)))
-            return AVERROR(ENOMEM);
-        rt_adapt(ctx, budget);
-        set = (RtSettings){
-            .strength = strength, .temporal = s->temporal, .scale = s->rt.scale,
-            .smooth = s->smooth, .preserve_color = s->preserve_color, .reset = s->rt.reset,
-        };
-        s->rt.reset = 0;
-        pthread_mutex_lock(&s->rt.lock);
-        s->rt.job_set = set;
-        s->rt.job = job;
-        seq = ++s->rt.job_seq;
-        pthread_cond_broadcast(&s->rt.cond);
-    } else {
-        pthread_mutex_lock(&s->rt.lock);
-    }
-    while (seq >= 0 && s->rt.done_seq != seq && !s->rt.err) {
-        int64_t left = start + budget * 4 / 5 - av_gettime_relative(), until;
-        struct timespec ts;
-        if (left <= 0)
-            break;
-        until = av_gettime() + left;
-        ts.tv_sec  = until / 1000000;
-        ts.tv_nsec = until % 1000000 * 1000;
-        pthread_cond_timedwait(&s->rt.cond, &s->rt.lock, &ts);
-    }
-    if (s->rt.err) {
-        ret = s->rt.err;
-    } else if ((own = seq >= 0 && s->rt.done_seq == seq)) {
-        ret = av_frame_copy(frame, s->rt.styled);
-        s->rt.own++;
-    } else if (s->rt.styled && s->rt.styled->format == frame->format &&
-               s->rt.styled->width == frame->width && s->rt.styled->height == frame->height) {
-        carry_style(frame, s->rt.styled, s->rt.source);
-        s->rt.reused++;
-    } else {
-        s->rt.plain++; /* nothing restyled yet */
-    }
-    pthread_mutex_unlock(&s->rt.lock);
-    if (ret < 0)
-        return ret;
-    s->rt.frames++;
-    s->rt.max_wait_us = FFMAX(s->rt.max_wait_us, av_gettime_relative() - start);
-    if ((!own) != s->rt.slow) {
-        s->rt.slow = !own;
-        av_log(ctx, AV_LOG_INFO, own ? "realtime: frames are restyled in time again\n" :
-               "realtime: the device does not keep up: frames go out with the style of "
-               "the last frame restyled\n");
-    }
-    return 0;
-}
-
-/* Between frames: puts the engine of a finished model swap in place, after
- * the frames the old one holds. */
-static int finish_swap(AVFilterContext *ctx)
-{
-    NstContext *s = ctx->priv;
-    int ret;
-
-    if (!s->swap_running || !atomic_load(&s->swap_done))
-        return 0;
-    join_swap(s);
-    rt_idle(s);
-    if (s->swap_err < 0) {
-        av_log(ctx, AV_LOG_WARNING, "Keeping the model '%s'.\n", s->model_path);
-        av_freep(&s->swap_path);
-        return 0;
-    }
-    ret = output_all_held(ctx);
-    nst_engine_free(&s->engine);
-    s->engine = s->swap_engine;
-    s->swap_engine = NULL;
-    av_free(s->model_path);
-    s->model_path = s->swap_path;
-    s->swap_path = NULL;
-    if (ret < 0)
-        return ret;
-    av_log(ctx, AV_LOG_VERBOSE, "Now styling with '%s'\n", s->model_path);
-    return apply_size(ctx);
-}
-
 /* Takes one input frame; outputs it, or the one held before it, or none
  * (the first frame of a pipelined stream). *out: whether it output one. */
 static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
@@ -1135,7 +492,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
 
     *out = 0;
     pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : s->last_pts;
-    if ((ret = finish_swap(ctx)) < 0) {
+    if ((ret = ff_nst_finish_swap(ctx)) < 0) {
         av_frame_free(&frame);
         *out = 1;
         return fail_stream(ctx, ret, pts, 0);
@@ -1179,7 +536,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
         s->last_pts = frame->pts;
     }
     if (s->rt.running) {
-        if ((ret = process_realtime(ctx, frame, strength)) < 0)
+        if ((ret = ff_nst_process_realtime(ctx, frame, strength)) < 0)
             goto fail;
         *out = 1;
         return output_frame(ctx, frame);
@@ -1190,7 +547,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
     if (ret >= 0 && s->smooth)
         ret = nst_engine_set_temporal_mechanisms(s->engine, s->smooth);
     if (ret < 0) {
-        ret = frame_error(ctx, frame, ret);
+        ret = ff_nst_frame_error(ctx, frame, ret);
         goto fail;
     }
     /* Vulkan frames are restyled as they come: their work on the device
@@ -1199,15 +556,15 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
         NstFrame now;
 #if NST_VULKAN_FRAMES
         if (vulkan) {
-            if ((ret = process_vulkan(ctx, &frame, strength)) < 0)
+            if ((ret = ff_nst_process_vulkan(ctx, &frame, strength)) < 0)
                 goto fail;
             *out = 1;
             return output_frame(ctx, frame);
         }
 #endif
-        fill_nst_frame(&now, frame);
+        ff_nst_fill_frame(&now, frame);
         if ((ret = nst_engine_process(s->engine, &now, strength)) < 0) {
-            ret = frame_error(ctx, frame, ret);
+            ret = ff_nst_frame_error(ctx, frame, ret);
             goto fail;
         }
         *out = 1;
@@ -1218,10 +575,10 @@ submit:
     /* The engine keeps f until it is received: it lives in held[]. Room
      * is certain, since a full pipeline is emptied by one frame below. */
     f = &s->held[(s->held_first + s->nb_held) % NST_ENGINE_DEPTH].nst;
-    fill_nst_frame(f, frame);
+    ff_nst_fill_frame(f, frame);
     ret = nst_engine_submit(s->engine, f, strength);
     if (ret < 0) {
-        ret = frame_error(ctx, frame, ret);
+        ret = ff_nst_frame_error(ctx, frame, ret);
         goto fail;
     }
     s->held[(s->held_first + s->nb_held++) % NST_ENGINE_DEPTH].frame = frame;
@@ -1270,7 +627,7 @@ static int activate(AVFilterContext *ctx)
     }
     if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
         /* the end of the stream: out with the frames held */
-        if ((ret = output_all_held(ctx)) < 0)
+        if ((ret = ff_nst_output_all_held(ctx)) < 0)
             return fail_stream(ctx, ret, pts, 0);
         ff_outlink_set_status(outlink, status, pts);
         return 0;
@@ -1289,7 +646,7 @@ static int process_command(AVFilterContext *ctx, const char *cmd, const char *ar
     float scale = 0.0f;
 
     if (!strcmp(cmd, "model"))
-        return start_swap(ctx, args);
+        return ff_nst_start_swap(ctx, args);
     /* a size that does not parse leaves the current one in place */
     if (!strcmp(cmd, "size") && (ret = parse_size(ctx, args, &w, &h, &scale)) < 0)
         return ret;
@@ -1300,7 +657,7 @@ static int process_command(AVFilterContext *ctx, const char *cmd, const char *ar
     s->net_h = h;
     s->net_scale = scale;
     /* with realtime=1 the scale is the most the policy goes up to */
-    return s->engine && !s->rt.running ? apply_size(ctx) : 0;
+    return s->engine && !s->rt.running ? ff_nst_apply_size(ctx) : 0;
 }
 
 static const AVFilterPad nst_inputs[] = {

@@ -45,10 +45,12 @@ if [ -n "$stale" ]; then
 	eval "./configure $(conf CONFIGURE_ARGS)" >/dev/null || die "./configure failed"
 fi
 
-# The filter's source lives in filter/; the patch only registers it. Copied
-# only when it differs, so that an unchanged file does not rebuild.
-cmp -s filter/vf_nst.c "$src/libavfilter/vf_nst.c" ||
-	cp filter/vf_nst.c "$src/libavfilter/vf_nst.c"
+# The filter's sources live in filter/; the patch only registers them. Each
+# is copied only when it differs, so that an unchanged file does not rebuild.
+for f in filter/*.c filter/*.h; do
+	[ -f "$f" ] || continue
+	cmp -s "$f" "$src/libavfilter/${f##*/}" || cp "$f" "$src/libavfilter/${f##*/}"
+done
 
 # ---- what goes in ---------------------------------------------------------
 # Both profiles start from --disable-everything and name their components, so

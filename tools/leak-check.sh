@@ -17,9 +17,9 @@
 # arguments plus --toolchain=gcc-asan, against build/pkgconfig-san/nst.pc
 # (libnst-san.a, the UBSan runtime, lavapipe kept loaded); it becomes
 # build/ffmpeg-asan. As in build-ffmpeg.sh, configure runs again only when
-# its line changes, and make rebuilds only what changed. filter/vf_nst.c is
-# compiled from a copy in the build dir, so the source tree (shared with
-# build/ffmpeg) is never written.
+# its line changes, and make rebuilds only what changed. The filter's
+# sources (filter/*.c, *.h) are compiled from copies in the build dir, so
+# the source tree (shared with build/ffmpeg) is never written.
 #
 # Environment: NST_SHARED (../shared), JOBS (nproc), ASAN_OPTIONS,
 # LSAN_OPTIONS, UBSAN_OPTIONS (added to the ones set here).
@@ -132,18 +132,24 @@ if [ "$(cat "$bdir/.nst-configure" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 # ---- build -----------------------------------------------------------------
-# The filter as it is in filter/ now, compiled from a copy here: make takes
-# libavfilter/vf_nst.c from the build dir before its vpath (the source tree,
-# whose copy is build-ffmpeg.sh's). Its "avfilter.h" and the like are the
-# tree's: -iquote, for that object alone.
+# The filter as it is in filter/ now, compiled from copies here: make takes
+# libavfilter/vf_nst*.c from the build dir before its vpath (the source tree,
+# whose copies are build-ffmpeg.sh's), and they include the vf_nst.h beside
+# them, also a copy. Their "avfilter.h" and the like are the tree's:
+# -iquote, for those objects alone.
 mkdir -p "$bdir/libavfilter"
-cmp -s filter/vf_nst.c "$bdir/libavfilter/vf_nst.c" ||
-	cp filter/vf_nst.c "$bdir/libavfilter/vf_nst.c"
-cat >"$bdir/nst-asan.mk.tmp" <<'EOF'
-# written by tools/leak-check.sh: libavfilter/vf_nst.c here is a copy of
-# filter/vf_nst.c; the headers it names are the source tree's.
-libavfilter/vf_nst.o: CPPFLAGS += -iquote $(SRC_PATH)/libavfilter
-EOF
+objs=
+for f in filter/*.c filter/*.h; do
+	[ -f "$f" ] || continue
+	n=${f##*/}
+	cmp -s "$f" "$bdir/libavfilter/$n" || cp "$f" "$bdir/libavfilter/$n"
+	case $n in *.c) objs="$objs libavfilter/${n%.c}.o" ;; esac
+done
+{
+	echo "# written by tools/leak-check.sh: libavfilter/vf_nst*.[ch] here are"
+	echo "# copies of filter/'s; the headers they name are the source tree's."
+	echo "${objs# }: CPPFLAGS += -iquote \$(SRC_PATH)/libavfilter"
+} >"$bdir/nst-asan.mk.tmp"
 mv "$bdir/nst-asan.mk.tmp" "$bdir/nst-asan.mk"
 # FFmpeg's make does not track external libraries: relink when libnst-san.a
 # (or the .pc, which says how it links) is newer.
