@@ -134,6 +134,8 @@ typedef struct NstContext {
         int reset;              /* a reset for the next job */
         int slow;               /* frames come out with an earlier style */
         int64_t frames, own, reused, plain, max_wait_us;
+        int64_t max_allowed_us; /* the longest wait for the worker allowed */
+        int64_t restyles, restyle_us; /* the worker's, for the summary */
     } rt;
 } NstContext;
 

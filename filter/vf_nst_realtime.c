@@ -111,6 +111,10 @@ static void *rt_worker(void *arg)
         pthread_mutex_lock(&s->rt.lock);
         s->rt.busy = 0;
         s->rt.busy_us = av_gettime_relative() - start;
+        if (ret >= 0) {
+            s->rt.restyles++;
+            s->rt.restyle_us += s->rt.busy_us;
+        }
         if (ret < 0) {
             s->rt.err = ret;
             av_frame_free(&styled);
@@ -171,9 +175,12 @@ void ff_nst_rt_stop(AVFilterContext *ctx)
     if (s->rt.frames)
         av_log(ctx, AV_LOG_INFO, "realtime: %"PRId64" frames: %"PRId64" restyled in time, "
                "%"PRId64" with an earlier frame's style, %"PRId64" as they came; at most "
-               "%.1f ms in the filter for a frame; the network at %.3f of the frame's size\n",
+               "%.1f ms in the filter for a frame (%.1f ms allowed for the wait); a restyle "
+               "took %.1f ms on average; the network at %.3f of the frame's size\n",
                s->rt.frames, s->rt.own, s->rt.reused, s->rt.plain,
-               s->rt.max_wait_us / 1000.0, s->rt.scale);
+               s->rt.max_wait_us / 1000.0, s->rt.max_allowed_us / 1000.0,
+               s->rt.restyles ? s->rt.restyle_us / 1000.0 / s->rt.restyles : 0.0,
+               s->rt.scale);
 }
 
 /* Waits until the thread is idle: the engine is the caller's then. */
@@ -279,6 +286,7 @@ int ff_nst_process_realtime(AVFilterContext *ctx, AVFrame *frame, float strength
     } else {
         pthread_mutex_lock(&s->rt.lock);
     }
+    s->rt.max_allowed_us = FFMAX(s->rt.max_allowed_us, budget * 4 / 5);
     while (seq >= 0 && s->rt.done_seq != seq && !s->rt.err) {
         int64_t left = start + budget * 4 / 5 - av_gettime_relative(), until;
         struct timespec ts;
