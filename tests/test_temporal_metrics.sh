@@ -1,5 +1,6 @@
 #!/bin/sh
-# tools/nst-temporal (E_warp, static flicker, drift; docs/temporal.md) on
+# tools/nst-temporal (E_warp and the input's, static flicker, texture
+# retention, trails, drift; docs/temporal.md) on
 # videos whose answer is known, made from the real clip with NumPy: no
 # network runs, a few seconds. Prints "ok - NAME" / "not ok - NAME: why".
 #
@@ -95,6 +96,24 @@ ran() {
 	clip[:n - 3].tofile(f"{d}/short.rgb")
 	lift = (np.arange(n) % 2 * 4).reshape(n, 1, 1, 1)
 	np.clip(clip.astype(int) + lift, 0, 255).astype(np.uint8).tofile(f"{d}/pulse.rgb")
+	# ema: an exponential average of the clip at 0.8, which leaves trails
+	# behind what moves; aware: the same, reset to the clip where the input
+	# moved (a 15x15 neighbourhood of a change of 8 levels), which leaves
+	# none; blur: the clip blurred, strokes washed out.
+	import cv2
+	ema, aware = np.empty_like(clip), np.empty_like(clip)
+	acc, acc2 = clip[0].astype(float), clip[0].astype(float)
+	for k in range(n):
+	    if k:
+	        acc = 0.8 * acc + 0.2 * clip[k]
+	        moved = np.abs(clip[k].astype(int) - clip[k - 1]).max(axis=2) >= 8
+	        moved = cv2.dilate(moved.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+	        acc2 = 0.8 * acc2 + 0.2 * clip[k]
+	        acc2[moved] = clip[k][moved]
+	    ema[k], aware[k] = np.round(acc), np.round(acc2)
+	ema.tofile(f"{d}/ema.rgb")
+	aware.tofile(f"{d}/aware.rgb")
+	np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in clip]).tofile(f"{d}/blur.rgb")
 	# The expected drift of noisy against clip, computed here independently.
 	mse = np.mean((np.fromfile(f"{d}/noisy.rgb", np.uint8).astype(float) - clip.ravel()) ** 2)
 	open(f"{d}/noisy.psnr", "w").write(f"{10 * np.log10(255 ** 2 / mse):.4f}\n")
@@ -107,6 +126,24 @@ ran clip "identical video" &&
 	check "identical video: 20 frames, drift 99 dB, mse 0, small E_warp" \
 		'frames == 20 and pairs == 19 and drift_psnr == 99 and drift_psnr_min == 99 and drift_mse == 0 and 0 <= e_warp < 0.002 and 0.5 < unoccluded <= 1' \
 		"=$T/clip.json"
+
+check "identical video: E_warp as the input's (ratio 1), all texture kept, no trails" \
+	'e_warp == e_warp_input and e_warp_ratio == 1 and texture_retention == 1 and texture > 5 and trails == 0 and 0 < moving_fraction < 0.5' \
+	"=$T/clip.json"
+
+metric ema $R --input "$T/clip.rgb" --output "$T/ema.rgb" --reference "$T/clip.rgb"
+metric aware $R --input "$T/clip.rgb" --output "$T/aware.rgb" --reference "$T/clip.rgb"
+metric blur $R --input "$T/clip.rgb" --output "$T/blur.rgb" --reference "$T/clip.rgb"
+ran ema "trails" && ran aware "trails" && ran blur "trails" && {
+	check "trails: an average at 0.8 leaves trails (above 5 levels), one reset where the input moves almost none (below 1)" \
+		'trails > 5 and a_trails < 1 and a_trails * 10 < trails' "=$T/ema.json" "a=$T/aware.json"
+	check "texture: a blur keeps less than half of it, the averages above 90%" \
+		'texture_retention < 0.5 and 0.9 < e_texture_retention < 1 and 0.95 < a_texture_retention < 1' \
+		"=$T/blur.json" "e=$T/ema.json" "a=$T/aware.json"
+	check "E_warp ratio: the averages below the input's own (smoother than their input)" \
+		'e_warp_ratio < 0.5 and e_warp_ratio == e_warp / e_warp_input and e_warp_input == c_e_warp_input' \
+		"=$T/ema.json" "c=$T/clip.json"
+}
 
 metric noisy $R --input "$T/clip.rgb" --output "$T/noisy.rgb" --reference "$T/clip.rgb"
 ran noisy "noise" && {
@@ -126,7 +163,7 @@ ran pulse "pulse" && ran noisy "pulse" &&
 metric still $R --input "$T/still.rgb" --output "$T/still.rgb"
 ran still "still image" &&
 	check "still image: E_warp 0, flicker 0, all static, no drift asked" \
-		'e_warp < 1e-6 and static_flicker == 0 and static_fraction == 1 and drift_psnr is None' "=$T/still.json"
+		'e_warp < 1e-6 and static_flicker == 0 and static_fraction == 1 and drift_psnr is None and e_warp_input < 1e-6 and trails is None and texture_retention is None' "=$T/still.json"
 
 metric pan $R --input "$T/pan.rgb" --output "$T/pan.rgb"
 metric panlate $R --input "$T/pan.rgb" --output "$T/still.rgb"
