@@ -21,12 +21,6 @@
 #define NST_PUSH_WORDS 32 /* 128 bytes: the minimum every device offers */
 #define NST_BINDINGS   5
 
-/* A float in a push-constant block of 32-bit words. */
-static inline void nst_push_float(uint32_t *push, int i, float v)
-{
-    memcpy(&push[i], &v, sizeof(v));
-}
-
 /* Workgroups of `size` invocations that cover n. */
 static inline uint32_t nst_groups(int n, int size)
 {
