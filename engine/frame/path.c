@@ -28,8 +28,6 @@ static void free_plan(NstPath *p)
 
     if (p->pool)
         vkDestroyDescriptorPool(vk->device, p->pool, NULL);
-    nst_vk_buffer_destroy(vk, &p->full);
-    nst_vk_buffer_destroy(vk, &p->full_arena);
     nst_vk_buffer_destroy(vk, &p->staging);
     nst_resize_free(&p->resize, vk);
     p->pool = VK_NULL_HANDLE;
@@ -57,37 +55,16 @@ static const NstLayer *styled(const NstPath *p, const NstBuffer **buf, int *widt
     return &p->net->output;
 }
 
-/* The frame's input tensor: the network's own at the frame's size. */
+/* The frame's input tensor: the network's own at the frame's size, else
+ * one the network's plan holds beside its own. */
 static const NstBuffer *frame_tensor(const NstPath *p)
 {
-    return p->resize.active ? &p->full : nst_net_input(p->net);
+    return p->resize.active ? nst_net_side(p->net) : nst_net_input(p->net);
 }
 
 static int step(NstPath *p, NstStep *s, int pipeline, NstBinds b, uint32_t gx, uint32_t gy)
 {
     return nst_dispatch_step(p->gpu, p->pool, s, pipeline, b, NULL, 0, gx, gy, 1, -1);
-}
-
-/* The frame's tensor at its own size when the network runs below it. */
-static int make_full(NstPath *p)
-{
-    NstVk *vk = p->gpu->vk;
-    int tb = p->net->fp16 ? 8 : 16, ret;
-    VkDeviceSize a = nst_vk_view_alignment(vk);
-    VkDeviceSize size = ((VkDeviceSize)p->width * p->height * tb + a - 1) / a * a;
-
-    if (size / tb > vk->props.limits.maxTexelBufferElements) {
-        nst_log(vk->log, NST_LOG_ERROR, "a %dx%d frame needs a tensor of %llu texels; "
-                "the device allows %u per buffer", p->width, p->height,
-                (unsigned long long)(size / tb), vk->props.limits.maxTexelBufferElements);
-        return NST_ERR_LIMITS;
-    }
-    if ((ret = nst_vk_buffer_create(vk, &p->full_arena, size,
-                                    NST_BUF_TENSOR | NST_BUF_ARENA | NST_BUF_COPY)) < 0)
-        return ret;
-    return nst_vk_buffer_view(vk, &p->full_arena, 0, size, tb == 8
-                              ? VK_FORMAT_R16G16B16A16_SFLOAT
-                              : VK_FORMAT_R32G32B32A32_SFLOAT, &p->full);
 }
 
 static int plan(NstPath *p, NstPixelFormat format, int width, int height, int in_w, int in_h)
@@ -106,7 +83,8 @@ static int plan(NstPath *p, NstPixelFormat format, int width, int height, int in
         nst_log(vk->log, NST_LOG_ERROR, "unsupported frame %dx%d", width, height);
         return ret;
     }
-    if ((ret = nst_net_plan(net, in_w, in_h, p->resize.active)) < 0)
+    if ((ret = nst_net_plan(net, in_w, in_h, p->resize.active
+                            ? (VkDeviceSize)width * height : 0)) < 0)
         return ret;
     p->net_plan_id = net->plan_id;
     /* a frame's work grows with its area: so does the time it may take
@@ -120,7 +98,6 @@ static int plan(NstPath *p, NstPixelFormat format, int width, int height, int in
     if ((ret = nst_vk_buffer_create(vk, &p->staging, p->frame.size,
                                     (p->image_frames ? 0 : NST_BUF_HOST) |
                                     NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
-        (p->resize.active && (ret = make_full(p)) < 0) ||
         (ret = nst_dispatch_pool(p->gpu, 1 + p->frame.n_planes + NST_RESIZE_STEPS,
                                  &p->pool)) < 0)
         return ret;
@@ -132,7 +109,7 @@ static int plan(NstPath *p, NstPixelFormat format, int width, int height, int in
                     nst_groups(height, 8))) < 0)
         return ret;
     if (p->resize.active) {
-        NstResizeIo io = { &p->full, nst_net_input(net), NULL, width, height, in_w, in_h,
+        NstResizeIo io = { frame_tensor(p), nst_net_input(net), NULL, width, height, in_w, in_h,
                            0, &net->output, net->input_min, net->input_max };
         io.styled = nst_net_output(net, &io.out_w);
         if ((ret = nst_resize_plan(&p->resize, p->gpu, p->pool, &io)) < 0)
@@ -151,10 +128,10 @@ static int plan(NstPath *p, NstPixelFormat format, int width, int height, int in
 static int planned(const NstPath *p, NstPixelFormat format, int width, int height,
                    int in_w, int in_h)
 {
-    int active = in_w != width || in_h != height;
+    VkDeviceSize side = in_w != width || in_h != height ? (VkDeviceSize)width * height : 0;
 
     return p->width == width && p->height == height && p->frame.format == format &&
-           nst_net_planned(p->net, in_w, in_h, active) &&
+           nst_net_planned(p->net, in_w, in_h, side) &&
            p->net_plan_id == p->net->plan_id && p->staging_images == p->image_frames;
 }
 
@@ -181,8 +158,9 @@ int nst_path_prepare(NstPath *p, NstPixelFormat format, int width, int height)
         return NST_OK;
     free_plan(p);
     if ((ret = plan(p, format, width, height, in_w, in_h)) < 0) {
+        /* and the network's, made for it: a failed plan holds no memory */
         free_plan(p);
-        nst_net_free_plan(p->net); /* it may hold half a plan */
+        nst_net_free_plan(p->net);
         return ret;
     }
     /* what was made for the last plan (frame/temporal.c) must be remade */

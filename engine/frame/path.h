@@ -32,9 +32,6 @@ typedef struct NstPath {
     unsigned net_plan_id;       /* the network's plan it was made with */
     NstFrameLayout frame;
     NstBuffer staging;          /* the packed frame the frame shaders read */
-    /* below the network's size, the frame's input tensor at its own size,
-     * which the upsampling reads after the network */
-    NstBuffer full_arena, full;
     VkDescriptorPool pool;
     NstStep pix_in, pix_out[3];
 } NstPath;

@@ -77,12 +77,13 @@ static VkDeviceSize place_slots(NstNet *net, const Slot *slots, int *order)
 }
 
 /* Gives every tensor a slot and the slots their offsets; returns the
- * arena's size in *arena. With keep_input, the input lives on after the
- * network (the guided upsampling of frame/resize.c reads it). */
+ * arena's size in *arena. With a side tensor (nst_net_plan), it and the
+ * input live from before the network to after it. */
 int nst_arena_assign(NstNet *net, VkDeviceSize *arena)
 {
-    /* the input, and per exec an output and two Winograd scratch tensors */
-    int n = net->n_exec, max = 3 * n + 1, input_last = -1, tb = net->fp16 ? 8 : 16;
+    /* the input, per exec an output and two Winograd scratch tensors, and
+     * the side tensor */
+    int n = net->n_exec, max = 3 * n + 2, input_last = -1, tb = net->fp16 ? 8 : 16;
     Slot *slots;
     int *order;
 
@@ -115,7 +116,7 @@ int nst_arena_assign(NstNet *net, VkDeviceSize *arena)
         input_last = n;
 
     net->input_buffer = new_slot(net, slots, (VkDeviceSize)net->in_w * net->in_h, tb,
-                                 -1, net->keep_input ? n : input_last);
+                                 -1, net->side_texels ? n : input_last);
     for (int e = 0; e < n; e++) {
         NstExec *x = &net->exec[e];
         VkDeviceSize tiles = (VkDeviceSize)x->tiles_x * NST_WINO_POS *
@@ -134,6 +135,9 @@ int nst_arena_assign(NstNet *net, VkDeviceSize *arena)
         x->buffer = new_slot(net, slots, (VkDeviceSize)x->out_w * x->out_c4 *
                              (x->band ? x->band_rows : x->out_h), tb, e, x->last_use);
     }
+    net->side_buffer = -1;
+    if (net->side_texels)
+        net->side_buffer = new_slot(net, slots, net->side_texels, tb, -1, n);
     *arena = place_slots(net, slots, order);
     free(slots);
     free(order);

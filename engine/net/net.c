@@ -207,6 +207,7 @@ int nst_net_init(NstNet *net, NstDispatch *gpu, const NstModel *m, int fp16,
     net->input_bgr = m->input_bgr;
     net->input_min = m->input_min;
     net->input_max = m->input_max;
+    net->side_buffer = -1;
     if ((ret = build_exec(net, m)) < 0 ||
         (ret = upload_weights(net, m)) < 0 ||
         (ret = create_pipelines(net)) < 0) {
@@ -314,6 +315,11 @@ int nst_net_check_frames(NstNet *net)
 const NstBuffer *nst_net_input(const NstNet *net)
 {
     return &net->buffers[net->input_buffer];
+}
+
+const NstBuffer *nst_net_side(const NstNet *net)
+{
+    return net->side_buffer >= 0 ? &net->buffers[net->side_buffer] : NULL;
 }
 
 const NstBuffer *nst_net_output(const NstNet *net, int *width)

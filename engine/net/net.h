@@ -77,7 +77,8 @@ typedef struct NstNet {
 
     /* per plan */
     int in_w, in_h;             /* the input's size; 0 when no plan */
-    int keep_input;             /* its tensor is kept until after the net */
+    VkDeviceSize side_texels;   /* of the caller's tensor in the arena; 0 none */
+    int side_buffer;            /* its view, -1 none */
     unsigned plan_id;           /* changes with every plan (never 0) */
     int input_buffer;           /* buffer of the input tensor */
     /* Every tensor (the input, each exec's result, Winograd's scratch) is
@@ -109,10 +110,12 @@ void nst_net_free(NstNet *net);
  * networks of the tests need not be). */
 int  nst_net_check_frames(NstNet *net);
 
-/* Plans for an in_w x in_h input unless planned so (keep_input: its
- * tensor lives on after the network, for a reader after it). */
-int  nst_net_plan(NstNet *net, int in_w, int in_h, int keep_input);
-int  nst_net_planned(const NstNet *net, int in_w, int in_h, int keep_input);
+/* Plans for an in_w x in_h input unless planned so. side_texels > 0:
+ * the arena also holds a tensor of that many texels for the caller
+ * (nst_net_side), alive from before the network to after it, and keeps
+ * the input tensor as long: frame/resize.c reads both after the network. */
+int  nst_net_plan(NstNet *net, int in_w, int in_h, VkDeviceSize side_texels);
+int  nst_net_planned(const NstNet *net, int in_w, int in_h, VkDeviceSize side_texels);
 /* Frees the plan (and what it holds on the device). */
 void nst_net_free_plan(NstNet *net);
 /* The current plan's output must not be smaller than its input. */
@@ -122,6 +125,8 @@ int  nst_net_check_output(const NstNet *net);
  * activations' format), and the output layer's input, *width texels wide. */
 const NstBuffer *nst_net_input(const NstNet *net);
 const NstBuffer *nst_net_output(const NstNet *net, int *width);
+/* The caller's tensor of nst_net_plan, or NULL. */
+const NstBuffer *nst_net_side(const NstNet *net);
 
 /* Records, into the begun vk->cmd: the gate closed (per-frame statistics
  * unless opened again before the network), and every step of the plan. */

@@ -45,17 +45,18 @@ void nst_net_free_plan(NstNet *net)
     net->pool = VK_NULL_HANDLE;
     net->steps = NULL;
     net->n_steps = 0;
+    net->side_buffer = -1;
     net->in_w = net->in_h = 0;
 }
 
-static int plan(NstNet *net, int in_w, int in_h, int keep_input)
+static int plan(NstNet *net, int in_w, int in_h, VkDeviceSize side_texels)
 {
     VkDeviceSize partials = 32, arena;
     int n_factors, max_steps, ret;
 
     net->in_w = in_w;
     net->in_h = in_h;
-    net->keep_input = keep_input;
+    net->side_texels = side_texels;
     net->cur_layer = -1;
     if ((ret = nst_net_infer_shapes(net)) < 0)
         return ret;
@@ -119,20 +120,20 @@ static int plan(NstNet *net, int in_w, int in_h, int keep_input)
     return NST_OK;
 }
 
-int nst_net_planned(const NstNet *net, int in_w, int in_h, int keep_input)
+int nst_net_planned(const NstNet *net, int in_w, int in_h, VkDeviceSize side_texels)
 {
-    return net->in_w == in_w && net->in_h == in_h && net->keep_input == keep_input &&
+    return net->in_w == in_w && net->in_h == in_h && net->side_texels == side_texels &&
            net->tile_planned == net->tile_req;
 }
 
-int nst_net_plan(NstNet *net, int in_w, int in_h, int keep_input)
+int nst_net_plan(NstNet *net, int in_w, int in_h, VkDeviceSize side_texels)
 {
     int ret;
 
-    if (nst_net_planned(net, in_w, in_h, keep_input))
+    if (nst_net_planned(net, in_w, in_h, side_texels))
         return NST_OK;
     nst_net_free_plan(net);
-    if ((ret = plan(net, in_w, in_h, keep_input)) < 0) {
+    if ((ret = plan(net, in_w, in_h, side_texels)) < 0) {
         nst_net_free_plan(net);
         return ret;
     }
