@@ -116,7 +116,7 @@ int nst_engine_open(const NstModel *model, const NstEngineOptions *options,
         ret = nst_path_init(&e->path, &e->gpu, &e->net);
     }
     if (ret >= 0)
-        ret = nst_temporal_init(&e->temporal, &e->pipes);
+        ret = nst_temporal_init(&e->temporal, &e->pipes, e->net.fp16);
     if (ret >= 0)
         ret = nst_dispatch_warm_up(&e->gpu);
     if (ret >= 0 && frames)
@@ -274,7 +274,7 @@ int nst_engine_set_temporal_mechanisms(NstEngine *e, unsigned mechanisms)
         return NST_ERR_INVALID;
     if (!mechanisms || (mechanisms & ~(unsigned)NST_TEMPORAL_ALL)) {
         nst_log(&e->log, NST_LOG_ERROR, "temporal mechanisms 0x%x: give a nonzero "
-                "set of NST_TEMPORAL_WARP and NST_TEMPORAL_NORM", mechanisms);
+                "set of NST_TEMPORAL_WARP, _NORM and _INPUT", mechanisms);
         return NST_ERR_INVALID;
     }
     if (mechanisms != e->temporal.mechanisms)

@@ -253,7 +253,13 @@ int nst_engine_set_temporal(NstEngine *engine, float temporal);
 
 /* The mechanisms of temporal smoothing, each of which can be switched off
  * (default: all):
- *   WARP  the output blended with the previous output along the motion;
+ *   INPUT the network's input held still where the input changed by no
+ *         more than the frame's noise (measured every frame) since the
+ *         network last saw it, moved along the motion, so that the
+ *         network paints the same strokes there; renewed wherever it
+ *         really changed, and where it drifted slowly (a light dimming);
+ *   WARP  the output blended with the previous output along the motion,
+ *         most where INPUT held the input;
  *   NORM  the mean and variance of the network's last two instance norms
  *         blended with those they used on the previous frame (by temporal;
  *         none across a scene cut), so that colours do not pulse as things
@@ -262,9 +268,10 @@ int nst_engine_set_temporal(NstEngine *engine, float temporal);
  * A change of mechanisms starts afresh, as a reset does. 0 is refused (use
  * temporal 0 for the per-frame path), as are unknown bits. */
 enum {
-    NST_TEMPORAL_WARP = 1 << 0,
-    NST_TEMPORAL_NORM = 1 << 1,
-    NST_TEMPORAL_ALL  = NST_TEMPORAL_WARP | NST_TEMPORAL_NORM,
+    NST_TEMPORAL_WARP  = 1 << 0,
+    NST_TEMPORAL_NORM  = 1 << 1,
+    NST_TEMPORAL_INPUT = 1 << 2,
+    NST_TEMPORAL_ALL   = NST_TEMPORAL_WARP | NST_TEMPORAL_NORM | NST_TEMPORAL_INPUT,
 };
 int nst_engine_set_temporal_mechanisms(NstEngine *engine, unsigned mechanisms);
 

@@ -82,6 +82,8 @@ static const AVOption nst_options[] = {
           0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_WARP }, 0, 0, TFLAGS, .unit = "smooth" },
         { "norm", "smooth the instance-norm statistics",
           0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_NORM }, 0, 0, TFLAGS, .unit = "smooth" },
+        { "input", "hold the network's input still where it changed only by noise",
+          0, AV_OPT_TYPE_CONST, { .i64 = NST_TEMPORAL_INPUT }, 0, 0, TFLAGS, .unit = "smooth" },
     { "device",   "Vulkan device: index or part of its name (empty: automatic)",
       OFFSET(device),     AV_OPT_TYPE_STRING, { .str = NULL }, 0,   0, FLAGS  },
     { "precision", "storage of the tensors between layers, and the convolutions' multiplies",

@@ -5,30 +5,40 @@
  * read with an identity transform:
  *
  *   styled = the model's output transform of the network output (src0)
- *   q      = this pixel + the flow (bilinear from the reduced field, scaled,
- *            or none where none explains the pixel better)
- *   warped = the previous smoothed output (src1) at q, bilinear
- *   c      = confidence from the luma error of the warp (warp_error): 1
- *            below lo levels, 0 above hi (occlusions, disocclusions,
- *            changed input, a wrong flow),
- *            0 where q leaves the frame or a scene cut was seen
- *   out    = mix(styled, warped, c * strength)
+ *   f      = this pixel's motion (temporal.glsl's t_motion: zero where
+ *            that explains the pixel as well), q = (x, y) + f
+ *   warped = the previous smoothed output (src1) at q: that texel itself
+ *            where f is zero, else Catmull-Rom (t_resample), so that
+ *            repeated warps do not blur the strokes
+ *   c      = confidence from the luma error of the warp: 1 below lo
+ *            levels, 0 above hi (occlusions, disocclusions, changed input,
+ *            a wrong flow), 0 where q leaves the frame or a scene cut was
+ *            seen
+ *   k      = c strength; when the input stabiliser runs (its states in
+ *            buf1, temporal_stabilise.comp): hold where it held this
+ *            pixel's input, having found its error within the noise, c move
+ *            where it found the pixel moving with the flow, and in every
+ *            case times the distance in blocks to the nearest block that
+ *            changed (temporal_changed.comp) over near + 1
+ *   out    = styled + k (warped - styled)
  *
- * The output is recursive (the previous output is the smoothed one), so
- * still areas converge to the styled frame's average over time.
+ * The output is recursive (the previous output is the smoothed one). Where
+ * the network saw the same pixels as before, what still changes in its
+ * output comes from elsewhere in the frame (the instance norms' statistics,
+ * the receptive field of something moving), so hold is close to 1 there.
  */
 #include "common.glsl"
-/* The temporal state: floats at offsets given in the push constants (see
- * engine/frame/temporal.c for the layout); luma in levels 0..255. */
-layout(set = 0, binding = 3) buffer State { float v[]; } st;
+#include "temporal.glsl"
+
+layout(set = 0, binding = 4) buffer Mean { vec4 m[]; } ms;
 
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(push_constant) uniform Push {
     int w, h, t_w, out_tanh, bgr, sw, sh, scale;
-    int off_l, off_lp, off_f, off_stat, valid;
+    int off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
-    float strength, cut, lo, hi;
+    float strength, hold, move, cut, lo, hi;
 } pc;
 
 vec3 styled_rgb(int x, int y)
@@ -40,77 +50,43 @@ vec3 styled_rgb(int x, int y)
     return pc.bgr != 0 ? v.bgr : v;
 }
 
-vec2 flow_at(int x, int y)
-{
-    vec2 u = (vec2(x, y) + 0.5) / float(pc.scale) - 0.5;
-    u = clamp(u, vec2(0.0), vec2(pc.sw - 1, pc.sh - 1));
-    ivec2 a = ivec2(floor(u));
-    ivec2 b = min(a + 1, ivec2(pc.sw - 1, pc.sh - 1));
-    vec2 t = u - vec2(a);
-    int f = pc.off_f;
-    vec2 f00 = vec2(st.v[f + 2 * (a.y * pc.sw + a.x)], st.v[f + 2 * (a.y * pc.sw + a.x) + 1]);
-    vec2 f10 = vec2(st.v[f + 2 * (a.y * pc.sw + b.x)], st.v[f + 2 * (a.y * pc.sw + b.x) + 1]);
-    vec2 f01 = vec2(st.v[f + 2 * (b.y * pc.sw + a.x)], st.v[f + 2 * (b.y * pc.sw + a.x) + 1]);
-    vec2 f11 = vec2(st.v[f + 2 * (b.y * pc.sw + b.x)], st.v[f + 2 * (b.y * pc.sw + b.x) + 1]);
-    return mix(mix(f00, f10, t.x), mix(f01, f11, t.x), t.y) * float(pc.scale);
-}
-
-/* Bilinear at q (inside the frame) of the previous output. */
-vec3 prev_rgb(vec2 q)
-{
-    ivec2 a = ivec2(floor(q)), b = min(a + 1, ivec2(pc.w - 1, pc.h - 1));
-    vec2 t = q - vec2(a);
-    vec3 s00 = texelFetch(src1, a.y * pc.w + a.x).rgb, s10 = texelFetch(src1, a.y * pc.w + b.x).rgb;
-    vec3 s01 = texelFetch(src1, b.y * pc.w + a.x).rgb, s11 = texelFetch(src1, b.y * pc.w + b.x).rgb;
-    return mix(mix(s00, s10, t.x), mix(s01, s11, t.x), t.y);
-}
-
-/* Bilinear at q of the previous luma, q clamped to the frame. */
-float prev_luma(vec2 q)
-{
-    q = clamp(q, vec2(0.0), vec2(pc.w - 1, pc.h - 1));
-    ivec2 a = ivec2(floor(q)), b = min(a + 1, ivec2(pc.w - 1, pc.h - 1));
-    vec2 t = q - vec2(a);
-    float s00 = st.v[pc.off_lp + a.y * pc.w + a.x], s10 = st.v[pc.off_lp + a.y * pc.w + b.x];
-    float s01 = st.v[pc.off_lp + b.y * pc.w + a.x], s11 = st.v[pc.off_lp + b.y * pc.w + b.x];
-    return mix(mix(s00, s10, t.x), mix(s01, s11, t.x), t.y);
-}
-
-/* Mean |previous luma warped - luma| over the 3x3 pixels around (x, y),
- * all moved by this pixel's flow: noise averages out, a misplaced texture
- * (a wrong flow) does not. */
-float warp_error(int x, int y, vec2 f)
-{
-    float e = 0.0;
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-            ivec2 p = clamp(ivec2(x + dx, y + dy), ivec2(0), ivec2(pc.w - 1, pc.h - 1));
-            e += abs(prev_luma(vec2(p) + f) - st.v[pc.off_l + p.y * pc.w + p.x]);
-        }
-    return e / 9.0;
-}
-
 void main()
 {
+    TGeom g = TGeom(pc.w, pc.h, pc.sw, pc.sh, pc.scale, pc.off_l, pc.off_lp, pc.off_f);
     int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y);
     if (x >= pc.w || y >= pc.h)
         return;
     vec3 out_rgb = styled_rgb(x, y);
     if (pc.valid != 0 && st.v[pc.off_stat] <= pc.cut) {
-        /* The coarse field blurs motion boundaries (a moving object's
-         * motion spills onto the still background around it): where no
-         * motion explains this pixel as well, take none. */
-        vec2 f = flow_at(x, y);
-        float e = warp_error(x, y, f), e0 = warp_error(x, y, vec2(0.0));
-        if (e0 <= e) {
-            f = vec2(0.0);
-            e = e0;
-        }
+        float e;
+        vec2 f = t_motion(g, x, y, e);
         vec2 q = vec2(x, y) + f;
-        if (q.x >= 0.0 && q.y >= 0.0 && q.x <= float(pc.w - 1) && q.y <= float(pc.h - 1)) {
-            float k = clamp((pc.hi - e) / (pc.hi - pc.lo), 0.0, 1.0) * pc.strength;
+        if (t_inside(g, q)) {
+            float c = clamp((pc.hi - e) / (pc.hi - pc.lo), 0.0, 1.0), k = c * pc.strength;
+            if (pc.m_cur >= 0) {
+                /* the stabiliser has already found a held pixel's error
+                 * within the noise; near a real change the network's
+                 * strokes follow the change (its receptive field), and
+                 * the output with them: the weight grows from 0 in a
+                 * changed block to all of it `near` blocks away */
+                float state = ms.m[pc.m_cur + y * pc.w + x].w;
+                if (state == 1.0)
+                    k = pc.hold;
+                else if (state == 0.25)
+                    k = c * pc.move;
+                ivec2 b = ivec2(x, y) / pc.scale;
+                int dist = pc.near + 1;
+                for (int dy = -pc.near; dy <= pc.near; dy++)
+                    for (int dx = -pc.near; dx <= pc.near; dx++) {
+                        ivec2 c = b + ivec2(dx, dy);
+                        if (all(greaterThanEqual(c, ivec2(0))) && c.x < pc.sw && c.y < pc.sh &&
+                            st.v[pc.off_c + c.y * pc.sw + c.x] != 0.0)
+                            dist = min(dist, max(abs(dx), abs(dy)));
+                    }
+                k *= float(dist) / float(pc.near + 1);
+            }
             if (k > 0.0)
-                out_rgb = mix(out_rgb, prev_rgb(q), k);
+                out_rgb += k * (t_resample(src1, g, q) - out_rgb);
         }
     }
     imageStore(dst, y * pc.w + x, vec4(out_rgb, 0.0));

@@ -39,7 +39,9 @@ static int run(NstEngine *e, TestFrame *in, TestFrame *out)
     return nst_engine_process(e, &out->f, 1.0f);
 }
 
-static const char *mechanism_names[] = { "", "warp", "norm", "warp+norm" };
+static const char *mechanism_names[] = {
+    "", "warp", "norm", "warp+norm", "input", "input+warp", "input+norm", "all",
+};
 
 /* (a) with temporal > 0, a still image repeated settles to one output,
  * with either mechanism or both. */
@@ -119,7 +121,7 @@ static void test_norm(NstEngine *e, const NstModel *m)
           ret, d);
 
     ret = nst_engine_set_temporal_mechanisms(e, 0);
-    check(ret == NST_ERR_INVALID && nst_engine_set_temporal_mechanisms(e, 4) == NST_ERR_INVALID,
+    check(ret == NST_ERR_INVALID && nst_engine_set_temporal_mechanisms(e, 8) == NST_ERR_INVALID,
           "an empty or unknown set of mechanisms is refused", "ret %d", ret);
     nst_engine_set_temporal_mechanisms(e, NST_TEMPORAL_ALL);
     nst_ref_norm_state_free(&state);

@@ -80,6 +80,28 @@ static double model_macs(const NstModel *m, int w, int h)
     return layer_macs(m, w, h, -1, NULL);
 }
 
+/* "warp+norm", "input", "all", ...: the mechanisms, or 0 if unknown. */
+static unsigned parse_mechanisms(const char *s)
+{
+    static const struct { const char *name; unsigned bits; } names[] = {
+        { "warp", NST_TEMPORAL_WARP }, { "norm", NST_TEMPORAL_NORM },
+        { "input", NST_TEMPORAL_INPUT }, { "all", NST_TEMPORAL_ALL },
+    };
+    unsigned bits = 0;
+
+    while (*s) {
+        size_t n = strcspn(s, "+"), k;
+        for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+            if (strlen(names[k].name) == n && !strncmp(s, names[k].name, n))
+                break;
+        if (k == sizeof(names) / sizeof(names[0]))
+            return 0;
+        bits |= names[k].bits;
+        s += n + (s[n] == '+');
+    }
+    return bits;
+}
+
 static const char *const op_names[] = {
     "?", "conv", "conv_transpose", "upsample", "instance_norm", "relu", "add", "output",
 };
@@ -136,7 +158,7 @@ end:
 }
 
 #define USAGE "usage: nst-bench MODEL.bin [WxH ...] [-n FRAMES] [-t TEMPORAL " \
-              "[-m warp|norm|all]] [-s WxH|SCALE] [-p] [-f fp32|fp16|fp16a] [-d DEVICE]\n"
+              "[-m warp+norm+input|all]] [-s WxH|SCALE] [-p] [-f fp32|fp16|fp16a] [-d DEVICE]\n"
 
 int main(int argc, char **argv)
 {
@@ -146,6 +168,7 @@ int main(int argc, char **argv)
     char variant[64] = "";
     int profile = 0;
     unsigned mechanisms = NST_TEMPORAL_ALL;
+    const char *mech_name = "all";
     char err[512];
     NstModel *m = NULL;
     NstEngine *e = NULL, *et = NULL;
@@ -167,10 +190,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-t") && i + 1 < argc)
             temporal = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc) {
-            const char *v = argv[++i];
-            mechanisms = !strcmp(v, "warp") ? NST_TEMPORAL_WARP :
-                         !strcmp(v, "norm") ? NST_TEMPORAL_NORM :
-                         !strcmp(v, "all") ? NST_TEMPORAL_ALL : 0;
+            mech_name = argv[++i];
+            mechanisms = parse_mechanisms(mech_name);
         } else if (!strcmp(argv[i], "-d") && i + 1 < argc)
             device = argv[++i];
         else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
@@ -233,9 +254,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (temporal != 0.0f)
-        snprintf(variant, sizeof(variant), "smoothed %.2f (%s)", temporal,
-                 mechanisms == NST_TEMPORAL_ALL ? "warp+norm" :
-                 mechanisms == NST_TEMPORAL_WARP ? "warp" : "norm");
+        snprintf(variant, sizeof(variant), "smoothed %.2f (%s)", temporal, mech_name);
     if (net_w)
         snprintf(variant + strlen(variant), sizeof(variant) - strlen(variant),
                  "%snetwork at %dx%d", *variant ? ", " : "", net_w, net_h);

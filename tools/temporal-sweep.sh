@@ -18,11 +18,12 @@
 # Resumable like the baseline: delete a file to redo it.
 #
 # Environment: NST_BUILD (build), FRAMES (60), STYLES (the five), CONFIGS,
-# OUT ($NST_BUILD/temporal), NICE (10).
+# OUT ($NST_BUILD/temporal), NICE (10), FFMPEG ($NST_BUILD/ffmpeg: a copy keeps a
+# long sweep apart from rebuilds).
 
 set -u
 B=${NST_BUILD:-build}
-FF=$B/ffmpeg
+FF=${FFMPEG:-$B/ffmpeg}
 N=${FRAMES:-60}
 STYLES=${STYLES:-"udnie wave la_muse rain_princess scream"}
 CONFIGS=${CONFIGS:-"warp=temporal=0.7,smooth=warp norm=temporal=0.7,smooth=norm all=temporal=0.7"}

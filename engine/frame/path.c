@@ -224,8 +224,11 @@ void nst_path_record(NstPath *p, const NstFrame *f, float strength, NstTemporal 
     nst_profiler_start(&d->prof, d->vk);
     nst_net_close_gate(p->net);
     nst_dispatch_record(d, &p->pix_in);
-    if (t)
-        nst_temporal_record_input(t, d);
+    if (t) {
+        NstTemporalIo io;
+        temporal_io(p, &io);
+        nst_temporal_record_input(t, d, &io);
+    }
     if (p->resize.active)
         nst_resize_record_down(&p->resize, d);
     nst_net_record(p->net);

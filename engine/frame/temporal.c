@@ -10,13 +10,24 @@ typedef struct LumaPush {
 } LumaPush;
 _Static_assert(sizeof(LumaPush) == 10 * 4, "temporal_luma.comp's push block");
 
-/* temporal_cut.comp's push-constant block. */
-typedef struct CutPush {
+/* temporal_stats.comp's push-constant block. */
+typedef struct StatsPush {
     int32_t n, off_s, off_sp, off_stat;
     int32_t gate_off, valid;
     float norm_k, cut;      /* the gate when the frame follows the previous one */
-} CutPush;
-_Static_assert(sizeof(CutPush) == 8 * 4, "temporal_cut.comp's push block");
+    int32_t w, h, sw, sh, scale, off_l, off_lp, off_f;
+    float sigma_min, sigma_max;
+} StatsPush;
+_Static_assert(sizeof(StatsPush) == 18 * 4, "temporal_stats.comp's push block");
+
+/* temporal_stabilise.comp's push-constant block. */
+typedef struct StabilisePush {
+    int32_t w, h, sw, sh, scale, off_l, off_lp, off_f;
+    int32_t off_stat, valid, m_cur, m_prev, bgr;
+    float in_mul;           /* tensor units a level */
+    float cut, alpha, k_pix, k_nb, k_err, k_drift;
+} StabilisePush;
+_Static_assert(sizeof(StabilisePush) == 20 * 4, "temporal_stabilise.comp's push block");
 
 /* flow_block.comp's push-constant block. */
 typedef struct FlowPush {
@@ -28,19 +39,27 @@ _Static_assert(sizeof(FlowPush) == 8 * 4, "flow_block.comp's push block");
 /* temporal_blend.comp's push-constant block. */
 typedef struct BlendPush {
     int32_t w, h, t_w, out_tanh, bgr, sw, sh, scale;
-    int32_t off_l, off_lp, off_f, off_stat, valid;
+    int32_t off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
-    float strength, cut, lo, hi;
+    float strength, hold, move, cut, lo, hi;
 } BlendPush;
-_Static_assert(sizeof(BlendPush) == 21 * 4, "temporal_blend.comp's push block");
+_Static_assert(sizeof(BlendPush) == 26 * 4, "temporal_blend.comp's push block");
 
-int nst_temporal_init(NstTemporal *t, NstPipelines *p)
+/* temporal_changed.comp's push-constant block. */
+typedef struct ChangedPush {
+    int32_t w, h, sw, sh, scale, off_c, m_cur, least;
+} ChangedPush;
+_Static_assert(sizeof(ChangedPush) == 8 * 4, "temporal_changed.comp's push block");
+
+int nst_temporal_init(NstTemporal *t, NstPipelines *p, int fp16)
 {
-    static const char *const names[4] = {
-        "temporal_luma", "temporal_cut", "flow_block", "temporal_blend",
+    /* the stabiliser writes the network's input, in the activations' format */
+    const char *const names[6] = {
+        "temporal_luma", "temporal_stats", "flow_block", "temporal_blend",
+        fp16 ? "temporal_stabilise.f16" : "temporal_stabilise", "temporal_changed",
     };
 
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         int r = nst_pipeline_get(p, names[i], NULL, 0);
         if (r < 0)
             return r;
@@ -56,6 +75,9 @@ void nst_temporal_free(NstTemporal *t, NstVk *vk)
     nst_vk_buffer_destroy(vk, &t->state);
     nst_vk_buffer_destroy(vk, &t->out);
     nst_vk_buffer_destroy(vk, &t->prev_out);
+    nst_vk_buffer_destroy(vk, &t->raw);
+    nst_vk_buffer_destroy(vk, &t->prev_in);
+    nst_vk_buffer_destroy(vk, &t->mean);
     nst_vk_buffer_destroy(vk, &t->stat);
     t->pool = VK_NULL_HANDLE;
     t->plan_id = 0;
@@ -64,7 +86,8 @@ void nst_temporal_free(NstTemporal *t, NstVk *vk)
 
 /* State layout, in floats: L (w h), S (sw sh) of this frame, the same two
  * of the previous frame, so that one copy moves the pair, then the flow
- * (2 sw sh) and the cut statistic. */
+ * (2 sw sh), the blocks that changed (sw sh) and the statistics (the
+ * cut's, the noise's). */
 static void layout_state(NstTemporal *t)
 {
     uint32_t n = (uint32_t)t->width * (uint32_t)t->height;
@@ -75,7 +98,8 @@ static void layout_state(NstTemporal *t)
     t->off_lp = n + ns;
     t->off_sp = 2 * n + ns;
     t->off_f = 2 * (n + ns);
-    t->off_stat = t->off_f + 2 * ns;
+    t->off_c = t->off_f + 2 * ns;
+    t->off_stat = t->off_c + ns;
 }
 
 static int set_step(NstDispatch *d, NstTemporal *t, NstStep *s, int pipeline, NstBinds b,
@@ -92,18 +116,28 @@ static int set_step(NstDispatch *d, NstTemporal *t, NstStep *s, int pipeline, Ns
 
 static void push_static(NstTemporal *t, const NstTemporalIo *io)
 {
+    float in_mul = (io->input_max - io->input_min) / 255.0f;
     LumaPush luma = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE, io->input_bgr,
-                      (int32_t)t->off_l, (int32_t)t->off_s,
-                      (io->input_max - io->input_min) / 255.0f, io->input_min };
-    CutPush cut = { t->sw * t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
-                    (int32_t)t->off_stat, io->gate_texel, 0, 0.0f, NST_TEMPORAL_CUT };
+                      (int32_t)t->off_l, (int32_t)t->off_s, in_mul, io->input_min };
+    StatsPush stats = { t->sw * t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
+                        (int32_t)t->off_stat, io->gate_texel, 0, 0.0f, NST_TEMPORAL_CUT,
+                        t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
+                        (int32_t)t->off_l, (int32_t)t->off_lp, (int32_t)t->off_f,
+                        NST_TEMPORAL_SIGMA_MIN, NST_TEMPORAL_SIGMA_MAX };
     FlowPush flow = { t->sw, t->sh, (int32_t)t->off_s, (int32_t)t->off_sp,
                       (int32_t)t->off_f, NST_TEMPORAL_RADIUS, NST_TEMPORAL_PATCH,
                       NST_TEMPORAL_PENALTY };
+    StabilisePush stab = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
+                           (int32_t)t->off_l, (int32_t)t->off_lp, (int32_t)t->off_f,
+                           (int32_t)t->off_stat, 0, 0, 0, io->input_bgr,
+                           in_mul < 0.0f ? -in_mul : in_mul,
+                           NST_TEMPORAL_CUT, NST_TEMPORAL_ALPHA, NST_TEMPORAL_K_PIX,
+                           NST_TEMPORAL_K_NB, NST_TEMPORAL_K_ERR, NST_TEMPORAL_K_DRIFT };
 
     memcpy(t->luma.push, &luma, sizeof(luma));
-    memcpy(t->cut.push, &cut, sizeof(cut));
+    memcpy(t->stats.push, &stats, sizeof(stats));
     memcpy(t->flow.push, &flow, sizeof(flow));
+    memcpy(t->stabilise.push, &stab, sizeof(stab));
 }
 
 static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
@@ -118,12 +152,26 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
     t->sw = (int)nst_groups(t->width, NST_TEMPORAL_SCALE);
     t->sh = (int)nst_groups(t->height, NST_TEMPORAL_SCALE);
     layout_state(t);
-    if ((VkDeviceSize)(t->off_stat + 1) * 4 > d->vk->props.limits.maxStorageBufferRange) {
+    /* the means of this frame and the last, a vec4 a pixel each */
+    VkDeviceSize mean = (VkDeviceSize)l->width * l->height * 2 * 16;
+    VkDeviceSize range = d->vk->props.limits.maxStorageBufferRange;
+    if ((VkDeviceSize)(t->off_stat + 2) * 4 > range || mean > range) {
         nst_log(d->vk->log, NST_LOG_ERROR, "temporal smoothing of a %dx%d frame "
                 "exceeds the device's storage buffer range", t->width, t->height);
         return NST_ERR_LIMITS;
     }
-    if ((ret = nst_vk_buffer_create(d->vk, &t->state, (VkDeviceSize)(t->off_stat + 1) * 4,
+    /* the network's input, and copies of it in its own format */
+    t->input_bytes = (VkDeviceSize)l->width * l->height *
+                     (io->input->format == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16);
+    if ((ret = nst_vk_buffer_create(d->vk, &t->state, (VkDeviceSize)(t->off_stat + 2) * 4,
+                                    NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
+        (ret = nst_vk_buffer_create_format(d->vk, &t->raw, t->input_bytes,
+                                           NST_BUF_TENSOR | NST_BUF_COPY,
+                                           io->input->format)) < 0 ||
+        (ret = nst_vk_buffer_create_format(d->vk, &t->prev_in, t->input_bytes,
+                                           NST_BUF_TENSOR | NST_BUF_COPY,
+                                           io->input->format)) < 0 ||
+        (ret = nst_vk_buffer_create(d->vk, &t->mean, mean,
                                     NST_BUF_STORAGE | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(d->vk, &t->out, tensor,
                                     NST_BUF_TENSOR | NST_BUF_COPY)) < 0 ||
@@ -131,19 +179,24 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
                                     NST_BUF_TENSOR | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(d->vk, &t->stat, 16,
                                     NST_BUF_HOST | NST_BUF_COPY)) < 0 ||
-        (ret = nst_dispatch_pool(d, 7, &t->pool)) < 0)
+        (ret = nst_dispatch_pool(d, 9, &t->pool)) < 0)
         return ret;
 
     NstBinds luma = { io->input, NULL, NULL, &t->state, NULL };
     NstBinds state = { NULL, NULL, NULL, &t->state, NULL };
-    NstBinds cut = { NULL, NULL, NULL, &t->state, io->gate };
-    NstBinds blend = { io->styled, &t->prev_out, &t->out, &t->state, NULL };
+    NstBinds stats = { NULL, NULL, NULL, &t->state, io->gate };
+    NstBinds stab = { &t->raw, &t->prev_in, io->input, &t->state, &t->mean };
+    NstBinds blend = { io->styled, &t->prev_out, &t->out, &t->state, &t->mean };
+    NstBinds blend_state = { NULL, NULL, NULL, &t->state, &t->mean };
     NstBinds out = { &t->out, NULL, NULL, io->staging, NULL };
+    uint32_t gx = nst_groups(t->width, 8), gy = nst_groups(t->height, 8);
     if ((ret = set_step(d, t, &t->luma, P[0], luma, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
-        (ret = set_step(d, t, &t->cut, P[1], cut, 1, 1)) < 0 ||
+        (ret = set_step(d, t, &t->stats, P[1], stats, 1, 1)) < 0 ||
         (ret = set_step(d, t, &t->flow, P[2], state, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
-        (ret = set_step(d, t, &t->blend, P[3], blend, nst_groups(t->width, 8),
-                        nst_groups(t->height, 8))) < 0)
+        (ret = set_step(d, t, &t->blend, P[3], blend, gx, gy)) < 0 ||
+        (ret = set_step(d, t, &t->stabilise, P[4], stab, gx, gy)) < 0 ||
+        (ret = set_step(d, t, &t->changed, P[5], blend_state, nst_groups(t->sw, 8),
+                        nst_groups(t->sh, 8))) < 0)
         return ret;
     for (int p = 0; p < l->n_planes; p++)
         if ((ret = set_step(d, t, &t->pix_out[p], io->pix_out, out,
@@ -158,6 +211,8 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
         return ret;
     vkCmdFillBuffer(d->vk->cmd, t->state.buffer, 0, VK_WHOLE_SIZE, 0);
     vkCmdFillBuffer(d->vk->cmd, t->prev_out.buffer, 0, VK_WHOLE_SIZE, 0);
+    vkCmdFillBuffer(d->vk->cmd, t->prev_in.buffer, 0, VK_WHOLE_SIZE, 0);
+    vkCmdFillBuffer(d->vk->cmd, t->mean.buffer, 0, VK_WHOLE_SIZE, 0);
     nst_vk_barrier(d->vk);
     return nst_vk_submit_wait(d->vk);
 }
@@ -177,17 +232,49 @@ int nst_temporal_prepare(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io
     return NST_OK;
 }
 
-void nst_temporal_record_input(NstTemporal *t, NstDispatch *d)
+/* This frame's and the last frame's halves of `mean`, in vec4s. */
+static int32_t mean_half(const NstTemporal *t, int previous)
 {
-    CutPush cut;
+    return (t->parity ^ previous) ? (int32_t)(t->width * t->height) : 0;
+}
 
-    memcpy(&cut, t->cut.push, sizeof(cut));
-    cut.valid = t->valid;
-    cut.norm_k = t->mechanisms & NST_TEMPORAL_NORM ? t->strength : 0.0f;
-    memcpy(t->cut.push, &cut, sizeof(cut));
+static void copy(NstVk *vk, const NstBuffer *from, const NstBuffer *to, VkDeviceSize size)
+{
+    VkBufferCopy region = { from->offset, to->offset, size };
+
+    vkCmdCopyBuffer(vk->cmd, from->buffer, to->buffer, 1, &region);
+    nst_vk_barrier(vk);
+}
+
+void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
+{
+    StatsPush stats;
+    StabilisePush stab;
+
+    memcpy(&stats, t->stats.push, sizeof(stats));
+    stats.valid = t->valid;
+    stats.norm_k = t->mechanisms & NST_TEMPORAL_NORM ? t->strength : 0.0f;
+    memcpy(t->stats.push, &stats, sizeof(stats));
     nst_dispatch_record(d, &t->luma);
+    if (t->mechanisms & (NST_TEMPORAL_WARP | NST_TEMPORAL_INPUT))
+        nst_dispatch_record(d, &t->flow);
     /* before the network: the statistics' smoothing needs its verdict */
-    nst_dispatch_record(d, &t->cut);
+    nst_dispatch_record(d, &t->stats);
+    if (!(t->mechanisms & NST_TEMPORAL_INPUT))
+        return;
+    memcpy(&stab, t->stabilise.push, sizeof(stab));
+    stab.valid = t->valid;
+    stab.m_cur = mean_half(t, 0);
+    stab.m_prev = mean_half(t, 1);
+    memcpy(t->stabilise.push, &stab, sizeof(stab));
+    copy(d->vk, io->input, &t->raw, t->input_bytes);
+    nst_dispatch_record(d, &t->stabilise);
+    /* now, before the network reuses the input's memory */
+    copy(d->vk, io->input, &t->prev_in, t->input_bytes);
+    ChangedPush changed = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
+                            (int32_t)t->off_c, mean_half(t, 0), NST_TEMPORAL_CHANGED };
+    memcpy(t->changed.push, &changed, sizeof(changed));
+    nst_dispatch_record(d, &t->changed);
 }
 
 void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io,
@@ -200,9 +287,12 @@ void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTempora
     BlendPush blend = {
         t->width, t->height, io->styled_w, o->out_tanh, io->input_bgr, t->sw, t->sh,
         NST_TEMPORAL_SCALE, (int32_t)t->off_l, (int32_t)t->off_lp, (int32_t)t->off_f,
-        (int32_t)t->off_stat, t->valid,
+        (int32_t)t->off_c, (int32_t)t->off_stat, t->valid,
+        t->mechanisms & NST_TEMPORAL_INPUT ? mean_half(t, 0) : -1, NST_TEMPORAL_NEAR,
         o->out_mul, o->out_add, o->out_min, o->out_max,
-        t->strength, NST_TEMPORAL_CUT, NST_TEMPORAL_LO, NST_TEMPORAL_HI,
+        t->strength, t->strength + (1.0f - t->strength) * NST_TEMPORAL_HOLD_BOOST,
+        t->strength + (1.0f - t->strength) * NST_TEMPORAL_MOVE_BOOST,
+        NST_TEMPORAL_CUT, NST_TEMPORAL_LO, NST_TEMPORAL_HI,
     };
 
     memcpy(t->blend.push, &blend, sizeof(blend));
@@ -212,7 +302,6 @@ void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTempora
                            io->preserve, &out);
         memcpy(t->pix_out[p].push, &out, sizeof(out));
     }
-    nst_dispatch_record(d, &t->flow);
     nst_dispatch_record(d, &t->blend);
     for (int p = 0; p < io->layout->n_planes; p++)
         nst_dispatch_record(d, &t->pix_out[p]);
@@ -223,7 +312,7 @@ void nst_temporal_record_end(NstTemporal *t, NstDispatch *d)
     VkCommandBuffer cmd = d->vk->cmd;
     VkDeviceSize pair = (VkDeviceSize)t->off_lp * 4;
     VkBufferCopy luma = { 0, pair, pair };
-    VkBufferCopy stat = { (VkDeviceSize)t->off_stat * 4, 0, 4 };
+    VkBufferCopy stat = { (VkDeviceSize)t->off_stat * 4, 0, 8 };
     VkBufferCopy out = { 0, 0, t->out.size };
 
     vkCmdCopyBuffer(cmd, t->state.buffer, t->state.buffer, 1, &luma);
@@ -235,9 +324,14 @@ void nst_temporal_record_end(NstTemporal *t, NstDispatch *d)
 
 void nst_temporal_done(NstTemporal *t, NstVk *vk)
 {
-    memcpy(&t->last_cut, t->stat.mapped, sizeof(t->last_cut));
+    const float *stat = t->stat.mapped;
+
+    t->last_cut = stat[0];
+    t->last_sigma = stat[1];
     if (t->valid)
-        nst_log(vk->log, NST_LOG_DEBUG, "temporal: mean luma change %.2f%s",
-                t->last_cut, t->last_cut > NST_TEMPORAL_CUT ? " (scene cut)" : "");
+        nst_log(vk->log, NST_LOG_DEBUG, "temporal: mean luma change %.2f%s, noise %.2f "
+                "levels", t->last_cut, t->last_cut > NST_TEMPORAL_CUT ? " (scene cut)" : "",
+                t->last_sigma);
     t->valid = 1;
+    t->parity ^= 1;
 }

@@ -1,16 +1,18 @@
 /*
- * Motion-compensated smoothing of the styled output (issue #3), on the
- * device and in the frame's command buffer: the luma of each input frame
- * is kept, at full and at 1/scale resolution, next to the previous
- * smoothed output; a dense flow from this frame to the previous one is
- * found by patch matching on the reduced luma, and the previous output,
- * warped along it, is blended into the styled frame where the warped
- * previous luma agrees with this frame's (see shaders/temporal_blend.comp).
- * The instance-norm statistics are smoothed too (shaders/norm_reduce.comp),
- * gated by the scene-cut test, which therefore runs before the network.
- * Each mechanism can be switched off on its own. One previous frame only;
- * forgotten on a size or format change, a scene cut (decided on the
- * device), a frame at strength 0 and nst_engine_reset.
+ * Temporal smoothing (issues #3 and #16), on the device and in the frame's
+ * command buffer. Before the network: the luma of each input frame, at
+ * full and at 1/scale resolution; a dense flow from this frame to the
+ * previous one by patch matching on the reduced luma; the frame's
+ * statistics (scene cut, noise level: shaders/temporal_stats.comp); and
+ * the input stabiliser, which gives the network the pixels it saw before
+ * wherever the input only changed by noise (temporal_stabilise.comp).
+ * After it: the previous output, warped along the flow, blended into the
+ * styled frame where the warp is trusted, most where the input was held
+ * (temporal_blend.comp). The instance-norm statistics are smoothed too
+ * (shaders/norm_reduce.comp), gated by the scene-cut test. Each mechanism
+ * can be switched off on its own. One previous frame only; forgotten on a
+ * size or format change, a scene cut (decided on the device), a frame at
+ * strength 0 and nst_engine_reset.
  */
 #ifndef NST_TEMPORAL_H
 #define NST_TEMPORAL_H
@@ -27,6 +29,27 @@
 #define NST_TEMPORAL_LO      3.0f  /* full confidence below this error */
 #define NST_TEMPORAL_HI      10.0f /* none above this error */
 
+/* The input stabiliser (temporal_stabilise.comp), against the frame's
+ * noise sigma (levels, measured per frame, clamped to SIGMA_MIN..MAX). */
+#define NST_TEMPORAL_SIGMA_MIN 1.0f
+#define NST_TEMPORAL_SIGMA_MAX 8.0f
+#define NST_TEMPORAL_K_PIX   8.0f  /* a pixel held while |change| <= K_PIX sigma, */
+#define NST_TEMPORAL_K_NB    3.0f  /* its 3x3 pixels' mean |change| <= K_NB sigma */
+#define NST_TEMPORAL_K_ERR   2.5f  /* and its warp's 3x3 luma error <= K_ERR sigma */
+#define NST_TEMPORAL_K_DRIFT 3.0f  /* renewed when its mean moved K_DRIFT sigma */
+#define NST_TEMPORAL_ALPHA   0.2f  /* the running mean's step */
+/* The output blend's weight where the input was held: temporal + (1 -
+ * temporal) HOLD_BOOST, closer to 1 than elsewhere (temporal_blend.comp). */
+#define NST_TEMPORAL_HOLD_BOOST 0.9f
+/* and where the stabiliser found it moving with the flow: temporal + (1 -
+ * temporal) MOVE_BOOST, times the warp's confidence */
+#define NST_TEMPORAL_MOVE_BOOST 0.5f
+/* A block (NST_TEMPORAL_SCALE pixels square) changed where this many of
+ * its pixels were renewed for a real change; the blend's weight grows from
+ * 0 there to all of it NEAR blocks away (temporal_changed.comp). */
+#define NST_TEMPORAL_CHANGED 4
+#define NST_TEMPORAL_NEAR    2
+
 /* Temporal smoothing of the statistics is applied to the last instance
  * norms only. An instance norm cancels any offset and gain its input
  * carries; one with smoothed statistics does not, and the convolutions
@@ -38,20 +61,25 @@
 
 typedef struct NstTemporal {
     float strength;         /* 0..1; 0: off, nothing runs */
-    unsigned mechanisms;    /* NST_TEMPORAL_WARP | NST_TEMPORAL_NORM */
+    unsigned mechanisms;    /* NST_TEMPORAL_WARP | _NORM | _INPUT */
     int valid;              /* the state holds the previous frame */
-    float last_cut;         /* cut statistic of the last frame (debug log) */
-    int pipe[4];            /* temporal_luma, _cut, flow_block, temporal_blend */
+    int parity;             /* which half of `mean` holds this frame's */
+    float last_cut, last_sigma; /* statistics of the last frame (debug log) */
+    int pipe[6];            /* temporal_luma, _stats, flow_block, temporal_blend,
+                             * _stabilise, _changed */
 
     /* per plan of the frame path */
     unsigned plan_id;       /* NstTemporalIo.plan_id the state was made for; 0 none */
     int width, height, sw, sh;
-    uint32_t off_l, off_s, off_lp, off_sp, off_f, off_stat; /* in floats */
-    NstBuffer state;        /* luma, reduced luma, flow, cut statistic */
+    uint32_t off_l, off_s, off_lp, off_sp, off_f, off_c, off_stat; /* in floats */
+    VkDeviceSize input_bytes; /* of the frame's input tensor */
+    NstBuffer state;        /* luma, reduced luma, flow, statistics */
     NstBuffer out, prev_out;/* smoothed RGB tensors, this frame and the last */
-    NstBuffer stat;         /* host copy of the cut statistic */
+    NstBuffer raw, prev_in; /* the input as it came, the network's last input */
+    NstBuffer mean;         /* running means and stabiliser states, two frames */
+    NstBuffer stat;         /* host copy of the statistics */
     VkDescriptorPool pool;
-    NstStep luma, cut, flow, blend, pix_out[3];
+    NstStep luma, stats, flow, stabilise, changed, blend, pix_out[3];
 } NstTemporal;
 
 /* What smoothing reads and writes of the frame path's plan (frame/path.c
@@ -72,13 +100,15 @@ typedef struct NstTemporalIo {
     int preserve;               /* nst_engine_set_preserve_color */
 } NstTemporalIo;
 
-/* Creates the pipelines (at the engine's creation, before the warm-up). */
-int  nst_temporal_init(NstTemporal *t, NstPipelines *p);
+/* Creates the pipelines (at the engine's creation, before the warm-up);
+ * fp16: the network's input is stored as fp16. */
+int  nst_temporal_init(NstTemporal *t, NstPipelines *p, int fp16);
 /* Makes the state for the path's current plan unless it exists. */
 int  nst_temporal_prepare(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io);
-/* Recorded right after the frame became a tensor: its luma, and the cut
- * test, which opens the statistics' gate before the network. */
-void nst_temporal_record_input(NstTemporal *t, NstDispatch *d);
+/* Recorded right after the frame became a tensor: its luma, the flow,
+ * the statistics (which open the norms' gate) and with
+ * NST_TEMPORAL_INPUT the stabiliser, which rewrites the network's input. */
+void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io);
 /* With NST_TEMPORAL_WARP, recorded after the network instead of the
  * path's own output steps: the flow, the blend and the output. */
 void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io,

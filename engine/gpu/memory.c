@@ -37,6 +37,12 @@ static int create_view(NstVk *vk, NstBuffer *b, VkBufferView *view)
 int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                          unsigned flags)
 {
+    return nst_vk_buffer_create_format(vk, b, size, flags, VK_FORMAT_UNDEFINED);
+}
+
+int nst_vk_buffer_create_format(NstVk *vk, NstBuffer *b, VkDeviceSize size,
+                                unsigned flags, VkFormat format)
+{
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
@@ -86,6 +92,7 @@ int nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                             "vkBindBufferMemory")) < 0)
         goto fail;
     b->size = size;
+    b->format = format;
     b->allocated = alloc.allocationSize;
     vk->allocated += b->allocated;
     if (vk->allocated > vk->peak)

@@ -104,6 +104,9 @@ void nst_vk_destroy(NstVk *vk);
 
 int  nst_vk_buffer_create(NstVk *vk, NstBuffer *b, VkDeviceSize size,
                           unsigned flags);
+/* The same with the texel views in `format` (VK_FORMAT_UNDEFINED: fp32). */
+int  nst_vk_buffer_create_format(NstVk *vk, NstBuffer *b, VkDeviceSize size,
+                                 unsigned flags, VkFormat format);
 void nst_vk_buffer_destroy(NstVk *vk, NstBuffer *b);
 
 /* b: `size` bytes of owner's buffer from `offset` (a multiple of
