@@ -56,14 +56,16 @@ float t_warp_error(TGeom g, int x, int y, vec2 f)
 
 /* The motion of pixel (x, y) and the luma error it leaves (*e): the
  * coarse field blurs motion boundaries (a moving object's motion spills
- * onto the still background around it), so where no motion explains the
- * pixel as well, none. */
-vec2 t_motion(TGeom g, int x, int y, out float e)
+ * onto the still background around it), and on noise the sub-pixel fit
+ * finds motion that a bilinear warp's smoothing of the noise seems to
+ * confirm, so where no motion explains the pixel within bias levels as
+ * well, none. */
+vec2 t_motion(TGeom g, int x, int y, float bias, out float e)
 {
     vec2 f = t_flow_at(g, x, y);
     float e0 = t_warp_error(g, x, y, vec2(0.0));
     e = t_warp_error(g, x, y, f);
-    if (e0 <= e) {
+    if (e0 <= e + bias) {
         e = e0;
         return vec2(0.0);
     }

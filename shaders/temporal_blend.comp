@@ -38,7 +38,7 @@ layout(push_constant) uniform Push {
     int w, h, t_w, out_tanh, bgr, sw, sh, scale;
     int off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
-    float strength, hold, move, cut, lo, hi;
+    float strength, hold, move, cut, lo, hi, k_still;
 } pc;
 
 vec3 styled_rgb(int x, int y)
@@ -59,7 +59,7 @@ void main()
     vec3 out_rgb = styled_rgb(x, y);
     if (pc.valid != 0 && st.v[pc.off_stat] <= pc.cut) {
         float e;
-        vec2 f = t_motion(g, x, y, e);
+        vec2 f = t_motion(g, x, y, pc.k_still * st.v[pc.off_stat + 1], e);
         vec2 q = vec2(x, y) + f;
         if (t_inside(g, q)) {
             float c = clamp((pc.hi - e) / (pc.hi - pc.lo), 0.0, 1.0), k = c * pc.strength;

@@ -40,7 +40,7 @@ layout(push_constant) uniform Push {
     int w, h, sw, sh, scale, off_l, off_lp, off_f;
     int off_stat, valid, m_cur, m_prev, bgr;
     float in_mul;       /* tensor units a level */
-    float cut, alpha, k_pix, k_nb, k_err, k_drift;
+    float cut, alpha, k_pix, k_nb, k_err, k_drift, k_still;
 } pc;
 
 /* Luma of a tensor value, in tensor units. */
@@ -68,7 +68,7 @@ void main()
     float state = 0.0, sigma = st.v[pc.off_stat + 1] * pc.in_mul;
     if (pc.valid != 0 && st.v[pc.off_stat] <= pc.cut) {
         float e;
-        vec2 f = t_motion(g, x, y, e);
+        vec2 f = t_motion(g, x, y, pc.k_still * st.v[pc.off_stat + 1], e);
         if (e * pc.in_mul > pc.k_err * sigma || !t_inside(g, vec2(x, y) + f)) {
             /* motion the flow does not explain, occlusion: renewed */
         } else if (f != vec2(0.0)) {

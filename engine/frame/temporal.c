@@ -25,9 +25,9 @@ typedef struct StabilisePush {
     int32_t w, h, sw, sh, scale, off_l, off_lp, off_f;
     int32_t off_stat, valid, m_cur, m_prev, bgr;
     float in_mul;           /* tensor units a level */
-    float cut, alpha, k_pix, k_nb, k_err, k_drift;
+    float cut, alpha, k_pix, k_nb, k_err, k_drift, k_still;
 } StabilisePush;
-_Static_assert(sizeof(StabilisePush) == 20 * 4, "temporal_stabilise.comp's push block");
+_Static_assert(sizeof(StabilisePush) == 21 * 4, "temporal_stabilise.comp's push block");
 
 /* flow_block.comp's push-constant block. */
 typedef struct FlowPush {
@@ -41,9 +41,9 @@ typedef struct BlendPush {
     int32_t w, h, t_w, out_tanh, bgr, sw, sh, scale;
     int32_t off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
-    float strength, hold, move, cut, lo, hi;
+    float strength, hold, move, cut, lo, hi, k_still;
 } BlendPush;
-_Static_assert(sizeof(BlendPush) == 26 * 4, "temporal_blend.comp's push block");
+_Static_assert(sizeof(BlendPush) == 27 * 4, "temporal_blend.comp's push block");
 
 /* temporal_changed.comp's push-constant block. */
 typedef struct ChangedPush {
@@ -132,7 +132,8 @@ static void push_static(NstTemporal *t, const NstTemporalIo *io)
                            (int32_t)t->off_stat, 0, 0, 0, io->input_bgr,
                            in_mul < 0.0f ? -in_mul : in_mul,
                            NST_TEMPORAL_CUT, NST_TEMPORAL_ALPHA, NST_TEMPORAL_K_PIX,
-                           NST_TEMPORAL_K_NB, NST_TEMPORAL_K_ERR, NST_TEMPORAL_K_DRIFT };
+                           NST_TEMPORAL_K_NB, NST_TEMPORAL_K_ERR, NST_TEMPORAL_K_DRIFT,
+                           NST_TEMPORAL_K_STILL };
 
     memcpy(t->luma.push, &luma, sizeof(luma));
     memcpy(t->stats.push, &stats, sizeof(stats));
@@ -292,7 +293,7 @@ void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTempora
         o->out_mul, o->out_add, o->out_min, o->out_max,
         t->strength, t->strength + (1.0f - t->strength) * NST_TEMPORAL_HOLD_BOOST,
         t->strength + (1.0f - t->strength) * NST_TEMPORAL_MOVE_BOOST,
-        NST_TEMPORAL_CUT, NST_TEMPORAL_LO, NST_TEMPORAL_HI,
+        NST_TEMPORAL_CUT, NST_TEMPORAL_LO, NST_TEMPORAL_HI, NST_TEMPORAL_K_STILL,
     };
 
     memcpy(t->blend.push, &blend, sizeof(blend));
