@@ -241,14 +241,17 @@ int nst_engine_set_tiling(NstEngine *engine, int rows);
 int nst_engine_set_preserve_color(NstEngine *e, int enable);
 
 /* Temporal smoothing of the styled frames, 0..1 (default 0, off; the
- * FFmpeg filter's default is 0.5): each output is blended with the
- * previous output, warped along the motion the engine finds between the
- * two input frames, by temporal times its confidence in that motion (none
- * where the input changed, at occlusions and across a scene cut), which
- * steadies flicker in still and smoothly moving areas; and the last
- * instance norms mix their statistics with the previous frame's by
- * temporal (see nst_engine_set_temporal_mechanisms). Costs a little extra
- * memory and device time per frame; 0 runs exactly the per-frame path. */
+ * FFmpeg filter's default is 0.5). Where the input changed only by its
+ * noise (measured every frame) since the network last saw it, the network
+ * is given the same pixels again (NST_TEMPORAL_INPUT); each output is
+ * blended with the previous output, warped along the motion the engine
+ * finds between the two input frames, by temporal times its confidence in
+ * that motion, closer to 1 where the input was held, and none where the
+ * input changed, near such a change, at occlusions and across a scene cut
+ * (NST_TEMPORAL_WARP); and the last instance norms mix their statistics
+ * with the previous frame's by temporal (NST_TEMPORAL_NORM). Costs a
+ * little extra memory and device time per frame; 0 runs exactly the
+ * per-frame path. */
 int nst_engine_set_temporal(NstEngine *engine, float temporal);
 
 /* The mechanisms of temporal smoothing, each of which can be switched off

@@ -43,13 +43,13 @@ static const char *mechanism_names[] = {
     "", "warp", "norm", "warp+norm", "input", "input+warp", "input+norm", "all",
 };
 
-/* (a) with temporal > 0, a still image repeated settles to one output,
- * with either mechanism or both. */
+/* (a) with temporal > 0, a still image repeated gives one output from the
+ * second frame on, with any set of mechanisms. */
 static void test_still(NstEngine *e)
 {
     for (unsigned mech = 1; mech <= NST_TEMPORAL_ALL; mech++) {
         TestFrame in, out[6];
-        char name[64];
+        char name[96];
         int ret, d;
 
         ret = nst_engine_set_temporal_mechanisms(e, mech);
@@ -58,8 +58,11 @@ static void test_still(NstEngine *e)
         scene(&in, W, H, 0, 40, 20);
         for (int i = 0; i < 6; i++)
             ret |= run(e, &in, &out[i]);
-        d = tf_max_diff(&out[4], &out[5]);
-        snprintf(name, sizeof(name), "%s: still frames settle", mechanism_names[mech]);
+        d = 0;
+        for (int i = 2; i < 6; i++)
+            d = tf_max_diff(&out[1], &out[i]) > d ? tf_max_diff(&out[1], &out[i]) : d;
+        snprintf(name, sizeof(name), "%s: a still image gives one output from the second "
+                 "frame on", mechanism_names[mech]);
         check(ret == 0 && d == 0, name, "ret %d, last two differ by %d", ret, d);
         for (int i = 0; i < 6; i++)
             tf_free(&out[i]);

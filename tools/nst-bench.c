@@ -313,7 +313,8 @@ int main(int argc, char **argv)
             if (et)
                 printf(" %.1f | %+.1f ms (%+.1f%%) |", medt, medt - med, 100 * (medt - med) / med);
             printf("\n");
-            if (profile && (ret = print_profile(e, m, &f)) < 0)
+            /* the smoothed engine where there is one: its frame path holds the smoothing */
+            if (profile && (ret = print_profile(et ? et : e, m, &f)) < 0)
                 fprintf(stderr, "nst-bench: profiling: %s\n", nst_strerror(ret));
             if (profile && s + 1 < n_sizes)
                 printf("\n| size | ms per frame (median of %d) | GFLOP/s | device MiB | "

@@ -74,22 +74,26 @@ done
 /usr/bin/python3 - "$OUT" "$CLIPS" "$STYLES" "$CONFIGS" > "$OUT/sweep.tmp.md" <<'EOF' ||
 import json, os, sys
 out, clips, styles, configs = sys.argv[1], *[a.split() for a in sys.argv[2:]]
-print("| clip | style | smoothing | E_warp (x 10^-3) | static flicker (levels) | pulse (levels) | drift PSNR, worst frame (dB) | seconds |")
-print("|---|---|---|---|---|---|---|---|")
+print("| clip | style | smoothing | E_warp (x 10^-3; x the input's) | static flicker (levels) "
+      "| texture retention | trails (levels) | drift PSNR, worst frame (dB) | seconds |")
+print("|---|---|---|---|---|---|---|---|---|")
 def secs(path):
     return open(path).read().strip() if os.path.exists(path) else "-"
+def ratio(r):
+    return f"{r['e_warp_ratio']:.2f}x" if r.get("e_warp_ratio") is not None else "-"
 for c in clips:
     for st in styles:
         base = json.load(open(os.path.join(out, c, st + ".json")))
-        print(f"| {c} | {st} | per frame | {1000 * base['e_warp']:.3f} | {base['static_flicker']:.2f} "
-              f"| {base['pulse']:.3f} | - | {secs(os.path.join(out, c, st + '.seconds'))} |")
+        print(f"| {c} | {st} | per frame | {1000 * base['e_warp']:.3f} ({ratio(base)}) "
+              f"| {base['static_flicker']:.2f} | - | - | - "
+              f"| {secs(os.path.join(out, c, st + '.seconds'))} |")
         for cfg in configs:
             tag, opts = cfg.split("=", 1)
             r = json.load(open(os.path.join(out, c, f"{st}.{tag}.json")))
-            ew = 100 * (r["e_warp"] / base["e_warp"] - 1)
             fl = 100 * (r["static_flicker"] / base["static_flicker"] - 1)
-            print(f"| {c} | {st} | {opts.replace(',', ':')} | {1000 * r['e_warp']:.3f} ({ew:+.0f}%) "
-                  f"| {r['static_flicker']:.2f} ({fl:+.0f}%) | {r['pulse']:.3f} "
+            print(f"| {c} | {st} | {opts.replace(',', ':')} | {1000 * r['e_warp']:.3f} ({ratio(r)}) "
+                  f"| {r['static_flicker']:.2f} ({fl:+.0f}%) "
+                  f"| {100 * r['texture_retention']:.0f}% | {r['trails']:.2f} "
                   f"| {r['drift_psnr']:.1f} ({r['drift_psnr_min']:.1f}) "
                   f"| {secs(os.path.join(out, c, f'{st}.{tag}.seconds'))} |")
 EOF

@@ -321,6 +321,9 @@ void nst_temporal_record_end(NstTemporal *t, NstDispatch *d)
     if (t->mechanisms & NST_TEMPORAL_WARP)
         vkCmdCopyBuffer(cmd, t->out.buffer, t->prev_out.buffer, 1, &out);
     nst_vk_barrier(d->vk);
+    /* the next frame's half of the means, decided when recording: frames
+     * may be recorded before the last one has run (engine/async.c) */
+    t->parity ^= 1;
 }
 
 void nst_temporal_done(NstTemporal *t, NstVk *vk)
@@ -334,5 +337,4 @@ void nst_temporal_done(NstTemporal *t, NstVk *vk)
                 "levels", t->last_cut, t->last_cut > NST_TEMPORAL_CUT ? " (scene cut)" : "",
                 t->last_sigma);
     t->valid = 1;
-    t->parity ^= 1;
 }

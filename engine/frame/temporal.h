@@ -25,7 +25,7 @@ typedef struct NstTemporal {
     float strength;         /* 0..1; 0: off, nothing runs */
     unsigned mechanisms;    /* NST_TEMPORAL_WARP | _NORM | _INPUT */
     int valid;              /* the state holds the previous frame */
-    int parity;             /* which half of `mean` holds this frame's */
+    int parity;             /* which half of `mean` the next frame recorded writes */
     float last_cut, last_sigma; /* statistics of the last frame (debug log) */
     int pipe[6];            /* temporal_luma, _stats, flow_block, temporal_blend,
                              * _stabilise, _changed */
