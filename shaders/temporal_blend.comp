@@ -78,9 +78,9 @@ void main()
                 int dist = pc.near + 1;
                 for (int dy = -pc.near; dy <= pc.near; dy++)
                     for (int dx = -pc.near; dx <= pc.near; dx++) {
-                        ivec2 c = b + ivec2(dx, dy);
-                        if (all(greaterThanEqual(c, ivec2(0))) && c.x < pc.sw && c.y < pc.sh &&
-                            st.v[pc.off_c + c.y * pc.sw + c.x] != 0.0)
+                        ivec2 nb = b + ivec2(dx, dy);
+                        if (all(greaterThanEqual(nb, ivec2(0))) && nb.x < pc.sw && nb.y < pc.sh &&
+                            st.v[pc.off_c + nb.y * pc.sw + nb.x] != 0.0)
                             dist = min(dist, max(abs(dx), abs(dy)));
                     }
                 k *= float(dist) / float(pc.near + 1);

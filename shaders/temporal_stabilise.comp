@@ -5,29 +5,32 @@
  * (NST_TEMPORAL_INPUT), before the network, in tensor units:
  *
  *   c     this frame's input (src0, a copy of the network's input)
- *   f     its motion (temporal.glsl's t_motion, zero where that explains
- *         the pixel as well) and e the luma error it leaves
- *   held' the input the network saw on the previous frame (src1) at
- *         q = (x, y) + f: that texel itself where f is zero, else
- *         Catmull-Rom (t_resample)
- *   m'    the previous running mean of the input (buf1) at q
+ *   f     its motion (temporal.glsl's t_motion: none unless it explains
+ *         the pixel by k_still sigma more than no motion) and e the luma
+ *         error it leaves
+ *   held' the input the network saw there on the previous frame (src1)
+ *   m'    the previous running mean of the input there (buf1)
  *
  * and with sigma the frame's noise in luma (temporal_stats.comp), d the
- * |luma change| from held' to c, in levels, and nb its mean over the 3x3
- * pixels around (all moved by f):
+ * |luma change| from held' to c, nb its mean over the 3x3 pixels around:
  *
- *   no previous frame, a cut, q outside, e > k_err sigma, d > k_pix sigma
- *         or nb > k_nb sigma (real change, motion the flow does not
- *         explain, occlusion): held = m = c, state 0;
- *   else  m = m' + alpha (c - m'); where the mean has moved from held' by
- *         more than k_drift sigma (a light dimming, a slow pan: followed
- *         with a bounded lag rather than frozen) held = m (c where f is
- *         not zero, which would blur a mean resampled every frame), state
- *         0.5; else held = held', state 1.
+ *   no previous frame, a cut, e > k_err sigma or (x, y) + f outside
+ *         (motion the flow does not explain, occlusion): held = m = c,
+ *         state 0 (renewed);
+ *   f not zero (moving with the flow): held = m = c, state 0.25; a held
+ *         input resampled every frame would blur, and mix the noise of
+ *         different frames into the network's view;
+ *   still, d > k_pix sigma or nb > k_nb sigma (a real change; an isolated
+ *         outlier is noise): renewed, state 0;
+ *   still otherwise: m = m' + alpha (c - m'); where the mean has moved
+ *         from held' by more than k_drift sigma (a light dimming: followed
+ *         with a bounded lag rather than frozen) held = m, state 0.5;
+ *         else held = held', state 1.
  *
  * So a still region feeds the network bit-identical pixels frame after
  * frame, with no averaging; the network's input becomes held (dst), m and
- * the state (which temporal_blend.comp reads) are kept in buf1.
+ * the state (which temporal_changed.comp and temporal_blend.comp read) are
+ * kept in buf1.
  */
 #include "common.glsl"
 #include "temporal.glsl"
@@ -72,14 +75,9 @@ void main()
         if (e * pc.in_mul > pc.k_err * sigma || !t_inside(g, vec2(x, y) + f)) {
             /* motion the flow does not explain, occlusion: renewed */
         } else if (f != vec2(0.0)) {
-            /* moving with the flow: passed on as it is, since a held input
-             * resampled every frame would blur and mix the noise of
-             * different frames into the network's view */
-            state = 0.25;
+            state = 0.25; /* moving with the flow: passed on */
         } else {
             vec3 hp = texelFetch(src1, i).rgb;
-            /* an isolated outlier is noise and held; a change that its
-             * neighbours share is not */
             float d = abs(luma(c - hp)), nb = d;
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++)

@@ -134,11 +134,14 @@ static void push_static(NstTemporal *t, const NstTemporalIo *io)
                            NST_TEMPORAL_CUT, NST_TEMPORAL_ALPHA, NST_TEMPORAL_K_PIX,
                            NST_TEMPORAL_K_NB, NST_TEMPORAL_K_ERR, NST_TEMPORAL_K_DRIFT,
                            NST_TEMPORAL_K_STILL };
+    ChangedPush changed = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
+                            (int32_t)t->off_c, 0, NST_TEMPORAL_CHANGED };
 
     memcpy(t->luma.push, &luma, sizeof(luma));
     memcpy(t->stats.push, &stats, sizeof(stats));
     memcpy(t->flow.push, &flow, sizeof(flow));
     memcpy(t->stabilise.push, &stab, sizeof(stab));
+    memcpy(t->changed.push, &changed, sizeof(changed));
 }
 
 static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
@@ -188,7 +191,7 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
     NstBinds stats = { NULL, NULL, NULL, &t->state, io->gate };
     NstBinds stab = { &t->raw, &t->prev_in, io->input, &t->state, &t->mean };
     NstBinds blend = { io->styled, &t->prev_out, &t->out, &t->state, &t->mean };
-    NstBinds blend_state = { NULL, NULL, NULL, &t->state, &t->mean };
+    NstBinds state_mean = { NULL, NULL, NULL, &t->state, &t->mean };
     NstBinds out = { &t->out, NULL, NULL, io->staging, NULL };
     uint32_t gx = nst_groups(t->width, 8), gy = nst_groups(t->height, 8);
     if ((ret = set_step(d, t, &t->luma, P[0], luma, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
@@ -196,7 +199,7 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
         (ret = set_step(d, t, &t->flow, P[2], state, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
         (ret = set_step(d, t, &t->blend, P[3], blend, gx, gy)) < 0 ||
         (ret = set_step(d, t, &t->stabilise, P[4], stab, gx, gy)) < 0 ||
-        (ret = set_step(d, t, &t->changed, P[5], blend_state, nst_groups(t->sw, 8),
+        (ret = set_step(d, t, &t->changed, P[5], state_mean, nst_groups(t->sw, 8),
                         nst_groups(t->sh, 8))) < 0)
         return ret;
     for (int p = 0; p < l->n_planes; p++)
@@ -251,6 +254,7 @@ void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporal
 {
     StatsPush stats;
     StabilisePush stab;
+    ChangedPush changed;
 
     memcpy(&stats, t->stats.push, sizeof(stats));
     stats.valid = t->valid;
@@ -272,8 +276,8 @@ void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporal
     nst_dispatch_record(d, &t->stabilise);
     /* now, before the network reuses the input's memory */
     copy(d->vk, io->input, &t->prev_in, t->input_bytes);
-    ChangedPush changed = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
-                            (int32_t)t->off_c, mean_half(t, 0), NST_TEMPORAL_CHANGED };
+    memcpy(&changed, t->changed.push, sizeof(changed));
+    changed.m_cur = stab.m_cur;
     memcpy(t->changed.push, &changed, sizeof(changed));
     nst_dispatch_record(d, &t->changed);
 }

@@ -72,7 +72,7 @@ int  nst_temporal_prepare(NstTemporal *t, NstDispatch *d, const NstTemporalIo *i
  * NST_TEMPORAL_INPUT the stabiliser, which rewrites the network's input. */
 void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io);
 /* With NST_TEMPORAL_WARP, recorded after the network instead of the
- * path's own output steps: the flow, the blend and the output. */
+ * path's own output steps: the blend and the output. */
 void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io,
                                 const NstFrame *f, float strength);
 /* Recorded last: this frame's state kept for the next one. */
