@@ -72,6 +72,13 @@ vec2 t_motion(TGeom g, int x, int y, float bias, out float e)
     return f;
 }
 
+/* Pixels from p to the nearest pixel of block b (Chebyshev): 0 inside. */
+int t_block_distance(ivec2 p, ivec2 b, int scale)
+{
+    ivec2 lo = b * scale, d = max(max(lo - p, p - (lo + scale - 1)), ivec2(0));
+    return max(d.x, d.y);
+}
+
 bool t_inside(TGeom g, vec2 q)
 {
     return q.x >= 0.0 && q.y >= 0.0 && q.x <= float(g.w - 1) && q.y <= float(g.h - 1);

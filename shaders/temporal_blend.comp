@@ -18,8 +18,8 @@
  *            buf1, temporal_stabilise.comp): hold where it held this
  *            pixel's input, having found its error within the noise, c move
  *            where it found the pixel moving with the flow, and in every
- *            case times the distance in blocks to the nearest block that
- *            changed (temporal_changed.comp) over near + 1
+ *            case times the distance in pixels to the nearest block that
+ *            changed (temporal_changed.comp) over near_px, at most 1
  *   out    = styled + k (warped - styled)
  *
  * The output is recursive (the previous output is the smoothed one). Where
@@ -39,6 +39,7 @@ layout(push_constant) uniform Push {
     int off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
     float strength, hold, move, cut, lo, hi, k_still;
+    int near_px;        /* the weight's ramp, pixels from a changed block */
 } pc;
 
 vec3 styled_rgb(int x, int y)
@@ -68,22 +69,22 @@ void main()
                  * within the noise; near a real change the network's
                  * strokes follow the change (its receptive field), and
                  * the output with them: the weight grows from 0 in a
-                 * changed block to all of it `near` blocks away */
+                 * changed block to all of it near_px pixels away */
                 float state = ms.m[pc.m_cur + y * pc.w + x].w;
                 if (state == 1.0)
                     k = pc.hold;
                 else if (state == 0.25)
                     k = c * pc.move;
                 ivec2 b = ivec2(x, y) / pc.scale;
-                int dist = pc.near + 1;
+                int dist = pc.near * pc.scale + 1;
                 for (int dy = -pc.near; dy <= pc.near; dy++)
                     for (int dx = -pc.near; dx <= pc.near; dx++) {
                         ivec2 nb = b + ivec2(dx, dy);
                         if (all(greaterThanEqual(nb, ivec2(0))) && nb.x < pc.sw && nb.y < pc.sh &&
                             st.v[pc.off_c + nb.y * pc.sw + nb.x] != 0.0)
-                            dist = min(dist, max(abs(dx), abs(dy)));
+                            dist = min(dist, t_block_distance(ivec2(x, y), nb, pc.scale));
                     }
-                k *= float(dist) / float(pc.near + 1);
+                k *= min(float(dist) / float(pc.near_px), 1.0);
             }
             if (k > 0.0)
                 out_rgb += k * (t_resample(src1, g, q) - out_rgb);

@@ -42,8 +42,9 @@ typedef struct BlendPush {
     int32_t off_l, off_lp, off_f, off_c, off_stat, valid, m_cur, near;
     float out_mul, out_add, out_min, out_max;
     float strength, hold, move, cut, lo, hi, k_still;
+    int32_t near_px;
 } BlendPush;
-_Static_assert(sizeof(BlendPush) == 27 * 4, "temporal_blend.comp's push block");
+_Static_assert(sizeof(BlendPush) == 28 * 4, "temporal_blend.comp's push block");
 
 /* temporal_changed.comp's push-constant block. */
 typedef struct ChangedPush {
@@ -51,15 +52,22 @@ typedef struct ChangedPush {
 } ChangedPush;
 _Static_assert(sizeof(ChangedPush) == 8 * 4, "temporal_changed.comp's push block");
 
+/* temporal_renew.comp's push-constant block. */
+typedef struct RenewPush {
+    int32_t w, h, sw, sh, scale, off_c, m_cur, near, radius;
+} RenewPush;
+_Static_assert(sizeof(RenewPush) == 9 * 4, "temporal_renew.comp's push block");
+
 int nst_temporal_init(NstTemporal *t, NstPipelines *p, int fp16)
 {
     /* the stabiliser writes the network's input, in the activations' format */
-    const char *const names[6] = {
+    const char *const names[7] = {
         "temporal_luma", "temporal_stats", "flow_block", "temporal_blend",
         fp16 ? "temporal_stabilise.f16" : "temporal_stabilise", "temporal_changed",
+        fp16 ? "temporal_renew.f16" : "temporal_renew",
     };
 
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         int r = nst_pipeline_get(p, names[i], NULL, 0);
         if (r < 0)
             return r;
@@ -136,12 +144,17 @@ static void push_static(NstTemporal *t, const NstTemporalIo *io)
                            NST_TEMPORAL_K_STILL };
     ChangedPush changed = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
                             (int32_t)t->off_c, 0, NST_TEMPORAL_CHANGED };
+    RenewPush renew = { t->width, t->height, t->sw, t->sh, NST_TEMPORAL_SCALE,
+                        (int32_t)t->off_c, 0,
+                        (NST_TEMPORAL_RENEW + NST_TEMPORAL_SCALE - 1) / NST_TEMPORAL_SCALE,
+                        NST_TEMPORAL_RENEW };
 
     memcpy(t->luma.push, &luma, sizeof(luma));
     memcpy(t->stats.push, &stats, sizeof(stats));
     memcpy(t->flow.push, &flow, sizeof(flow));
     memcpy(t->stabilise.push, &stab, sizeof(stab));
     memcpy(t->changed.push, &changed, sizeof(changed));
+    memcpy(t->renew.push, &renew, sizeof(renew));
 }
 
 static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
@@ -183,7 +196,7 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
                                     NST_BUF_TENSOR | NST_BUF_COPY)) < 0 ||
         (ret = nst_vk_buffer_create(d->vk, &t->stat, 16,
                                     NST_BUF_HOST | NST_BUF_COPY)) < 0 ||
-        (ret = nst_dispatch_pool(d, 9, &t->pool)) < 0)
+        (ret = nst_dispatch_pool(d, 10, &t->pool)) < 0)
         return ret;
 
     NstBinds luma = { io->input, NULL, NULL, &t->state, NULL };
@@ -192,6 +205,7 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
     NstBinds stab = { &t->raw, &t->prev_in, io->input, &t->state, &t->mean };
     NstBinds blend = { io->styled, &t->prev_out, &t->out, &t->state, &t->mean };
     NstBinds state_mean = { NULL, NULL, NULL, &t->state, &t->mean };
+    NstBinds renew = { &t->raw, NULL, io->input, &t->state, &t->mean };
     NstBinds out = { &t->out, NULL, NULL, io->staging, NULL };
     uint32_t gx = nst_groups(t->width, 8), gy = nst_groups(t->height, 8);
     if ((ret = set_step(d, t, &t->luma, P[0], luma, nst_groups(t->sw, 8), nst_groups(t->sh, 8))) < 0 ||
@@ -200,7 +214,8 @@ static int plan(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io)
         (ret = set_step(d, t, &t->blend, P[3], blend, gx, gy)) < 0 ||
         (ret = set_step(d, t, &t->stabilise, P[4], stab, gx, gy)) < 0 ||
         (ret = set_step(d, t, &t->changed, P[5], state_mean, nst_groups(t->sw, 8),
-                        nst_groups(t->sh, 8))) < 0)
+                        nst_groups(t->sh, 8))) < 0 ||
+        (ret = set_step(d, t, &t->renew, P[6], renew, gx, gy)) < 0)
         return ret;
     for (int p = 0; p < l->n_planes; p++)
         if ((ret = set_step(d, t, &t->pix_out[p], io->pix_out, out,
@@ -255,6 +270,7 @@ void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporal
     StatsPush stats;
     StabilisePush stab;
     ChangedPush changed;
+    RenewPush renew;
 
     memcpy(&stats, t->stats.push, sizeof(stats));
     stats.valid = t->valid;
@@ -274,12 +290,16 @@ void nst_temporal_record_input(NstTemporal *t, NstDispatch *d, const NstTemporal
     memcpy(t->stabilise.push, &stab, sizeof(stab));
     copy(d->vk, io->input, &t->raw, t->input_bytes);
     nst_dispatch_record(d, &t->stabilise);
-    /* now, before the network reuses the input's memory */
-    copy(d->vk, io->input, &t->prev_in, t->input_bytes);
     memcpy(&changed, t->changed.push, sizeof(changed));
     changed.m_cur = stab.m_cur;
     memcpy(t->changed.push, &changed, sizeof(changed));
     nst_dispatch_record(d, &t->changed);
+    memcpy(&renew, t->renew.push, sizeof(renew));
+    renew.m_cur = stab.m_cur;
+    memcpy(t->renew.push, &renew, sizeof(renew));
+    nst_dispatch_record(d, &t->renew);
+    /* now, before the network reuses the input's memory */
+    copy(d->vk, io->input, &t->prev_in, t->input_bytes);
 }
 
 void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTemporalIo *io,
@@ -293,11 +313,12 @@ void nst_temporal_record_output(NstTemporal *t, NstDispatch *d, const NstTempora
         t->width, t->height, io->styled_w, o->out_tanh, io->input_bgr, t->sw, t->sh,
         NST_TEMPORAL_SCALE, (int32_t)t->off_l, (int32_t)t->off_lp, (int32_t)t->off_f,
         (int32_t)t->off_c, (int32_t)t->off_stat, t->valid,
-        t->mechanisms & NST_TEMPORAL_INPUT ? mean_half(t, 0) : -1, NST_TEMPORAL_NEAR,
+        t->mechanisms & NST_TEMPORAL_INPUT ? mean_half(t, 0) : -1, NST_TEMPORAL_NEAR_BLOCKS,
         o->out_mul, o->out_add, o->out_min, o->out_max,
         t->strength, t->strength + (1.0f - t->strength) * NST_TEMPORAL_HOLD_BOOST,
         t->strength + (1.0f - t->strength) * NST_TEMPORAL_MOVE_BOOST,
         NST_TEMPORAL_CUT, NST_TEMPORAL_LO, NST_TEMPORAL_HI, NST_TEMPORAL_K_STILL,
+        NST_TEMPORAL_NEAR,
     };
 
     memcpy(t->blend.push, &blend, sizeof(blend));

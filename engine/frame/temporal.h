@@ -27,8 +27,8 @@ typedef struct NstTemporal {
     int valid;              /* the state holds the previous frame */
     int parity;             /* which half of `mean` the next frame recorded writes */
     float last_cut, last_sigma; /* statistics of the last frame (debug log) */
-    int pipe[6];            /* temporal_luma, _stats, flow_block, temporal_blend,
-                             * _stabilise, _changed */
+    int pipe[7];            /* temporal_luma, _stats, flow_block, temporal_blend,
+                             * _stabilise, _changed, _renew */
 
     /* per plan of the frame path */
     unsigned plan_id;       /* NstTemporalIo.plan_id the state was made for; 0 none */
@@ -41,7 +41,7 @@ typedef struct NstTemporal {
     NstBuffer mean;         /* running means and stabiliser states, two frames */
     NstBuffer stat;         /* host copy of the statistics */
     VkDescriptorPool pool;
-    NstStep luma, stats, flow, stabilise, changed, blend, pix_out[3];
+    NstStep luma, stats, flow, stabilise, changed, renew, blend, pix_out[3];
 } NstTemporal;
 
 /* What smoothing reads and writes of the frame path's plan (frame/path.c

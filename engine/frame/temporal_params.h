@@ -24,15 +24,19 @@
 #define NST_TEMPORAL_K_STILL 0.75f  /* no motion unless it explains K_STILL sigma more */
 /* The output blend's weight where the input was held: temporal + (1 -
  * temporal) HOLD_BOOST, closer to 1 than elsewhere (temporal_blend.comp). */
-#define NST_TEMPORAL_HOLD_BOOST 0.9f
+#define NST_TEMPORAL_HOLD_BOOST 0.98f
 /* and where the stabiliser found it moving with the flow: temporal + (1 -
  * temporal) MOVE_BOOST, times the warp's confidence */
 #define NST_TEMPORAL_MOVE_BOOST 0.5f
 /* A block (NST_TEMPORAL_SCALE pixels square) changed where this many of
- * its pixels were renewed for a real change; the blend's weight grows from
- * 0 there to all of it NEAR blocks away (temporal_changed.comp). */
+ * its pixels were renewed for a real change (temporal_changed.comp).
+ * Within RENEW pixels of it the network sees the input as it came
+ * (temporal_renew.comp), and the blend's weight grows from 0 there to all
+ * of it NEAR pixels away, searching NEAR_BLOCKS blocks around. */
 #define NST_TEMPORAL_CHANGED 4
-#define NST_TEMPORAL_NEAR    2
+#define NST_TEMPORAL_RENEW   4
+#define NST_TEMPORAL_NEAR    5
+#define NST_TEMPORAL_NEAR_BLOCKS ((NST_TEMPORAL_NEAR + NST_TEMPORAL_SCALE - 1) / NST_TEMPORAL_SCALE)
 
 /* Temporal smoothing of the statistics is applied to the last instance
  * norms only. An instance norm cancels any offset and gain its input

@@ -385,6 +385,48 @@ static void changed(NstRefTemporal *t)
         }
 }
 
+/* Pixels from (px, py) to the nearest pixel of block (bx, by), Chebyshev. */
+static int block_distance(int px, int py, int bx, int by)
+{
+    int dx = bx * SC - px, dy = by * SC - py;
+    if (px - (bx * SC + SC - 1) > dx)
+        dx = px - (bx * SC + SC - 1);
+    if (py - (by * SC + SC - 1) > dy)
+        dy = py - (by * SC + SC - 1);
+    dx = dx > 0 ? dx : 0;
+    dy = dy > 0 ? dy : 0;
+    return dx > dy ? dx : dy;
+}
+
+/* ---- temporal_renew.comp ------------------------------------------------- */
+
+static void renew(NstRefTemporal *t, const float *raw, float *in)
+{
+    const int r = NST_TEMPORAL_RENEW, near = (r + SC - 1) / SC;
+    size_t plane = (size_t)t->w * t->h;
+    float *mc = t->mean[t->parity];
+
+    for (int y = 0; y < t->h; y++)
+        for (int x = 0; x < t->w; x++) {
+            size_t i = (size_t)y * t->w + x;
+            int hit = 0;
+            if (mc[4 * i + 3] == 0.0f)
+                continue;
+            for (int dy = -near; dy <= near && !hit; dy++)
+                for (int dx = -near; dx <= near && !hit; dx++) {
+                    int cx = x / SC + dx, cy = y / SC + dy;
+                    hit = cx >= 0 && cy >= 0 && cx < t->sw && cy < t->sh &&
+                          block_distance(x, y, cx, cy) <= r &&
+                          t->changed[cy * t->sw + cx] != 0.0f;
+                }
+            if (!hit)
+                continue;
+            for (int k = 0; k < 3; k++)
+                in[k * plane + i] = mc[4 * i + k] = raw[k * plane + i];
+            mc[4 * i + 3] = 0.0f;
+        }
+}
+
 int nst_ref_temporal_input(NstRefTemporal *t, const NstModel *m, NstTensor *in)
 {
     size_t n = (size_t)in->w * in->h;
@@ -405,9 +447,10 @@ int nst_ref_temporal_input(NstRefTemporal *t, const NstModel *m, NstTensor *in)
         return NST_ERR_NOMEM;
     memcpy(raw, in->data, 3 * n * sizeof(float));
     stabilise(t, m, raw, in->data);
+    changed(t);
+    renew(t, raw, in->data);
     free(raw);
     memcpy(t->prev_in, in->data, 3 * n * sizeof(float));
-    changed(t);
     return NST_OK;
 }
 
@@ -418,7 +461,7 @@ int nst_ref_temporal_output(NstRefTemporal *t, const NstModel *m, const NstTenso
 {
     const NstLayer *o = &m->layers[m->n_layers - 1];
     const float *mc = t->mean[t->parity];
-    const int use_state = (t->mechanisms & NST_TEMPORAL_INPUT) != 0, near = NST_TEMPORAL_NEAR;
+    const int use_state = (t->mechanisms & NST_TEMPORAL_INPUT) != 0, near = NST_TEMPORAL_NEAR_BLOCKS;
     float hold = t->strength + (1.0f - t->strength) * NST_TEMPORAL_HOLD_BOOST;
     float move = t->strength + (1.0f - t->strength) * NST_TEMPORAL_MOVE_BOOST;
     size_t plane = (size_t)t->w * t->h;
@@ -445,20 +488,22 @@ int nst_ref_temporal_output(NstRefTemporal *t, const NstModel *m, const NstTenso
                                      0.0f, 1.0f), k = c * t->strength, w[3];
                     if (use_state) {
                         float state = mc[4 * i + 3];
-                        int bx = px / SC, by = py / SC, dist = near + 1;
+                        int bx = px / SC, by = py / SC, dist = near * SC + 1;
                         if (state == 1.0f)
                             k = hold;
                         else if (state == 0.25f)
                             k = c * move;
                         for (int dy = -near; dy <= near; dy++)
                             for (int dx = -near; dx <= near; dx++) {
-                                int cx = bx + dx, cy = by + dy;
-                                int dd = abs(dx) > abs(dy) ? abs(dx) : abs(dy);
-                                if (cx >= 0 && cy >= 0 && cx < t->sw && cy < t->sh &&
-                                    t->changed[cy * t->sw + cx] != 0.0f && dd < dist)
+                                int cx = bx + dx, cy = by + dy, dd;
+                                if (cx < 0 || cy < 0 || cx >= t->sw || cy >= t->sh ||
+                                    t->changed[cy * t->sw + cx] == 0.0f)
+                                    continue;
+                                dd = block_distance(px, py, cx, cy);
+                                if (dd < dist)
                                     dist = dd;
                             }
-                        k *= (float)dist / (float)(near + 1);
+                        k *= dist < NST_TEMPORAL_NEAR ? (float)dist / (float)NST_TEMPORAL_NEAR : 1.0f;
                     }
                     if (k > 0.0f) {
                         resample(t->prev_out, t->w, t->h, qx, qy, w);
