@@ -108,13 +108,16 @@ $(B)/libnst-ref-san.a: $(REF_SRC:engine/%.c=$(B)/obj-san/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 # pkg-config file through which FFmpeg's configure finds libnst; it sees the
-# public header alone, not the engine's internal ones.
+# public header alone, not the engine's internal ones. libnst is a static
+# library only, so what it links against is in Libs, not Libs.private:
+# FFmpeg needs no --static from pkg-config (which would ask every other
+# library for its static dependencies too).
 $(B)/include/nst.h: engine/nst.h
 	@mkdir -p $(@D)
 	cp $< $@
 $(B)/pkgconfig/nst.pc: Makefile
 	@mkdir -p $(@D)
-	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: nst\nDescription: neural style transfer on Vulkan\nVersion: 0.1\nLibs: -L$${libdir} -lnst\nLibs.private: %s\nCflags: -I$${includedir}\n' \
+	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: nst\nDescription: neural style transfer on Vulkan\nVersion: 0.1\nLibs: -L$${libdir} -lnst %s\nCflags: -I$${includedir}\n' \
 	  "$(CURDIR)" "$(abspath $(B))" "$(abspath $(B))/include" "$(NST_LIBS)" > $@
 
 lib: $(B)/libnst.a $(B)/include/nst.h $(B)/pkgconfig/nst.pc

@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "libavutil/dict.h"
 #include "libavutil/eval.h"
 #include "libavutil/mem.h"
 #include "libavutil/opt.h"
@@ -481,6 +482,16 @@ static int make_writable(AVFilterLink *inlink, AVFrame **frame)
 
 /* Takes one input frame; outputs it, or the one held before it, or none
  * (the first frame of a pipelined stream). *out: whether it output one. */
+/* The next styled frame follows no earlier one: nothing of the past is
+ * blended into it. */
+static void reset_smoothing(NstContext *s)
+{
+    if (s->rt.running)
+        s->rt.reset = 1;
+    else
+        nst_engine_reset(s->engine);
+}
+
 static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
 {
     AVFilterLink *inlink = ctx->inputs[0];
@@ -503,11 +514,7 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
      * making it writable (which may copy it) or a trip to the device; in
      * its turn, after the frames held */
     if (strength == 0.0f) {
-        /* the next styled frame follows no old one */
-        if (s->rt.running)
-            s->rt.reset = 1;
-        else
-            nst_engine_reset(s->engine);
+        reset_smoothing(s);
         if (s->nb_held)
             goto submit;
         *out = 1;
@@ -527,15 +534,20 @@ static int process_frame(AVFilterContext *ctx, AVFrame *frame, int *out)
             int64_t step = frame->pts - s->last_pts;
             if (step <= 0 || (s->last_step > 0 && step / 4 > s->last_step) ||
                 av_rescale_q(step, inlink->time_base, AV_TIME_BASE_Q) > AV_TIME_BASE) {
-                if (s->rt.running)
-                    s->rt.reset = 1;
-                else
-                    nst_engine_reset(s->engine);
+                reset_smoothing(s);
                 step = 0;
             }
             s->last_step = step;
         }
         s->last_pts = frame->pts;
+    }
+    /* A scene cut found upstream (scdet marks it so): the engine's own cut
+     * test sees only a large mean change, and misses a cut between two
+     * shots alike in brightness. */
+    if (av_dict_get(frame->metadata, "lavfi.scd.time", NULL, 0)) {
+        av_log(ctx, AV_LOG_DEBUG, "scene cut marked at pts %"PRId64": smoothing starts afresh\n",
+               frame->pts);
+        reset_smoothing(s);
     }
     if (s->rt.running) {
         if ((ret = ff_nst_process_realtime(ctx, frame, strength)) < 0)

@@ -362,6 +362,30 @@ run size-cmd-full "sendcmd size" -i "$CLIP" -an -frames:v 5 \
 	fi
 }
 
+# A scene cut that scdet marks (threshold 0: every frame) starts the
+# smoothing afresh: each frame is then the per-frame output, which it is not
+# without the marks.
+sums() { grep -v '^#' "$1" | awk -F, '{ print $NF }' | tr -d ' '; }
+if ! "$FF" -hide_banner -filters 2>/dev/null | grep -q ' scdet '; then
+	echo "# this ffmpeg has no scdet filter: the scene-cut check is left out"
+else
+	run scd-marked "scdet cuts" -i "$CLIP" -an -frames:v 4 \
+		-vf "scale=$W:$H,format=rgb24,scdet=threshold=0,nst=$MODEL:temporal=0.8" \
+		-f framemd5 "$T/scd-marked.md5" &&
+	run scd-none "scdet cuts" -i "$CLIP" -an -frames:v 4 \
+		-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0.8" -f framemd5 "$T/scd-none.md5" &&
+	run scd-per-frame "scdet cuts" -i "$CLIP" -an -frames:v 4 \
+		-vf "scale=$W:$H,format=rgb24,nst=$MODEL:temporal=0" -f framemd5 "$T/scd-per-frame.md5" && {
+		if [ "$(sums "$T/scd-marked.md5")" != "$(sums "$T/scd-per-frame.md5")" ]; then
+			fail "scdet cuts" "frames after a marked cut are not the per-frame output"
+		elif [ "$(sums "$T/scd-none.md5")" = "$(sums "$T/scd-per-frame.md5")" ]; then
+			fail "scdet cuts" "without marks the output is the per-frame one too: nothing was smoothed"
+		else
+			ok "scdet cuts: marked frames are the per-frame output, unmarked ones smoothed"
+		fi
+	}
+fi
+
 # ---- (e) bad models and bad options fail cleanly ------------------------------
 # expect_error CHECK WORDS ARGS...: ffmpeg must fail, without crashing, after
 # the nst filter said something matching WORDS (an extended regex).

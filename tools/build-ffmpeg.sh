@@ -6,7 +6,18 @@
 #
 # FFmpeg is configured out of tree in build/ffmpeg-build-<series>/, again only
 # when its configure line changes, and linked statically against libnst.
+#
+#   tools/build-ffmpeg.sh --print-args PROFILE
+#
+# prints FFmpeg's configure arguments for PROFILE (full, lean, minimal), one
+# a line, and builds nothing: tools/leak-check.sh builds its sanitized
+# ffmpeg with the minimal profile's, whatever profile build/ffmpeg has.
 set -eu
+print=
+if [ "${1:-}" = --print-args ]; then
+	[ $# -eq 2 ] || { echo "usage: $0 [--print-args PROFILE]" >&2; exit 2; }
+	print=$2
+fi
 
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$top"
@@ -18,8 +29,9 @@ die() { printf 'build-ffmpeg.sh: %s\n' "$*" >&2; exit 1; }
 conf() { sed -n "s/^$1 *:= *//p" $B/config.mk; }
 src=$(conf FFMPEG_SRC)
 series=$(conf FFMPEG_SERIES)
-profile=$(conf FFMPEG_PROFILE)
+profile=${print:-$(conf FFMPEG_PROFILE)}
 x264=$(conf FFMPEG_LIBX264)
+external=$(conf FFMPEG_EXTERNAL)
 vulkan=$(conf FFMPEG_VULKAN)
 vulkan_include=$(conf FFMPEG_VULKAN_INCLUDE)
 cc=$(conf CC)
@@ -28,7 +40,7 @@ cc=$(conf CC)
 
 # Two makes at once (make check here, make demo there) would build in the same
 # directory: take turns.
-if command -v flock >/dev/null 2>&1; then
+if [ -z "$print" ] && command -v flock >/dev/null 2>&1; then
 	exec 9>"$B/.build-ffmpeg.lock"
 	flock 9
 fi
@@ -36,6 +48,7 @@ fi
 # patches/ changed since ./configure applied them (a pull, an edit): let it
 # bring the tree up to date with the options it was given.
 stale=
+[ -n "$print" ] ||
 for p in patches/ffmpeg-"$series"/*.patch "$src"/.nst-patches/*.patch; do
 	[ -f "$p" ] || continue
 	cmp -s "patches/ffmpeg-$series/${p##*/}" "$src/.nst-patches/${p##*/}" || stale=1
@@ -47,16 +60,19 @@ fi
 
 # The filter's sources live in filter/; the patch only registers them. Each
 # is copied only when it differs, so that an unchanged file does not rebuild.
+[ -n "$print" ] ||
 for f in filter/*.c filter/*.h; do
 	[ -f "$f" ] || continue
 	cmp -s "$f" "$src/libavfilter/${f##*/}" || cp "$f" "$src/libavfilter/${f##*/}"
 done
 
 # ---- what goes in ---------------------------------------------------------
-# Both profiles start from --disable-everything and name their components, so
-# that the binary does not depend on what happens to be installed. The tests
-# and tools/demo.sh need what `minimal` has; the null muxer (-f null)
-# takes its frames from the wrapped_avframe encoder.
+# full is FFmpeg's own default set of components, the libraries ./configure
+# found (FFMPEG_EXTERNAL) and ffplay. The lean profiles start from
+# --disable-everything and name their components, so that the binary does
+# not depend on what happens to be installed. The tests and tools/demo.sh
+# need what `minimal` has; the null muxer (-f null) takes its frames from
+# the wrapped_avframe encoder.
 MIN_DECODERS='h264 mjpeg msmpeg4v3 png rawvideo'
 MIN_DEMUXERS='avi image2 mov rawvideo'
 MIN_MUXERS='framecrc framemd5 image2 mp4 null rawvideo'
@@ -76,7 +92,7 @@ DEF_MUXERS='avi framecrc framemd5 image2 matroska mov mp4 mpegts null nut
 	rawvideo wav webm'
 DEF_ENCODERS='aac mjpeg mpeg4 pcm_s16le png ppm rawvideo wrapped_avframe'
 DEF_FILTERS='aformat anull aresample asetpts atrim crop format fps hflip
-	hstack hwdownload hwupload nst null overlay pad psnr scale select sendcmd setpts
+	hstack hwdownload hwupload nst null overlay pad psnr scale scdet select sendcmd setpts
 	setsar split tile transpose trim vflip vstack'
 DEF_PARSERS='aac aac_latm h264 hevc mjpeg mpeg4video mpegaudio mpegvideo opus
 	png vorbis vp8 vp9'
@@ -84,7 +100,17 @@ DEF_BSFS='aac_adtstoasc extract_extradata h264_mp4toannexb hevc_mp4toannexb
 	vp9_superframe'
 
 comma() { echo $* | tr ' ' ','; }
+programs='ffmpeg ffprobe'
 case $profile in
+full)
+	set --
+	for lib in $external; do
+		set -- "$@" --enable-$lib
+		case $lib in libx264|libx265) gpl=1 ;; esac
+	done
+	[ -n "${gpl:-}" ] && set -- "$@" --enable-gpl
+	case " $external " in *" sdl2 "*) programs="$programs ffplay" ;; esac
+	;;
 minimal)
 	set -- --enable-decoder="$(comma $MIN_DECODERS)" \
 	       --enable-demuxer="$(comma $MIN_DEMUXERS)" \
@@ -93,7 +119,7 @@ minimal)
 	       --enable-filter="$(comma $MIN_FILTERS)" \
 	       --enable-parser="$(comma $MIN_PARSERS)"
 	;;
-default)
+lean)
 	set -f # pcm_* is FFmpeg's pattern, not the shell's
 	set -- --enable-decoder="$(comma $DEF_DECODERS)" \
 	       --enable-demuxer="$(comma $DEF_DEMUXERS)" \
@@ -119,13 +145,24 @@ if [ "$vulkan" = yes ]; then
 else
 	set -- "$@" --disable-vulkan
 fi
-# --disable-autodetect keeps optional system libraries out; threads and zlib
-# (for png) are asked for by name. --pkg-config-flags=--static: libnst is a
-# static library, its own dependencies (-lvulkan ...) are in Libs.private.
-set -- --cc="$cc" --pkg-config-flags=--static --disable-autodetect \
-       --enable-pthreads --enable-zlib --disable-doc --disable-ffplay \
-       --disable-network --enable-libnst \
-       --disable-everything --enable-protocol="$(comma $PROTOCOLS)" "$@"
+# The lean profiles: --disable-autodetect keeps optional system libraries
+# out; threads and zlib (for png) are asked for by name. full lets FFmpeg
+# find what it finds by itself (zlib, bzip2, lzma, iconv, ALSA, xcb...), as
+# a distribution's build does. libnst is a static library whose own
+# dependencies (-lvulkan ...) nst.pc lists in Libs.
+if [ "$profile" = full ]; then
+	set -- --cc="$cc" --disable-doc --enable-libnst "$@"
+else
+	set -- --cc="$cc" --disable-autodetect \
+	       --enable-pthreads --enable-zlib --disable-doc --disable-ffplay \
+	       --disable-network --enable-libnst \
+	       --disable-everything --enable-protocol="$(comma $PROTOCOLS)" "$@"
+fi
+
+if [ -n "$print" ]; then
+	printf '%s\n' "$@"
+	exit 0
+fi
 
 # ---- configure ----------------------------------------------------------------
 bdir=$B/ffmpeg-build-$series
@@ -133,7 +170,7 @@ export PKG_CONFIG_PATH="$babs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # What the configure run depends on: its line, the tree, and what pkg-config
 # says about libnst (FFmpeg's configure records those flags).
 stamp=$(printf '%s\n' "$src/configure" "$@"
-	pkg-config --static --cflags --libs nst)
+	pkg-config --cflags --libs nst)
 if [ "$(cat "$bdir/.nst-configure" 2>/dev/null)" != "$stamp" ]; then
 	# Objects of another tree must not be reused: FFmpeg's dependency files
 	# name the sources by path.
@@ -152,18 +189,24 @@ fi
 
 # ---- build --------------------------------------------------------------------
 # FFmpeg's make does not track external libraries: relink when libnst is newer.
-for p in ffmpeg ffprobe; do
+for p in $programs; do
 	if [ -f "$bdir/${p}_g" ] && [ $B/libnst.a -nt "$bdir/${p}_g" ]; then
 		rm -f "$bdir/${p}_g" "$bdir/$p"
 	fi
 done
 jobs=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 # A make of its own: not a job slot of the make that called us.
-MAKEFLAGS= MFLAGS= make -C "$bdir" -j"$jobs" ffmpeg ffprobe
+# zmqsend, FFmpeg's own client for the zmq filter, where there is libzmq.
+tools=
+case " $external " in *" libzmq "*) tools=tools/zmqsend ;; esac
+MAKEFLAGS= MFLAGS= make -C "$bdir" -j"$jobs" $programs $tools
 
-for p in ffmpeg ffprobe; do
+if [ -n "$tools" ] && ! cmp -s "$bdir/tools/zmqsend" "$B/zmqsend"; then
+	cp "$bdir/tools/zmqsend" "$B/zmqsend.tmp" && mv "$B/zmqsend.tmp" "$B/zmqsend"
+fi
+for p in $programs; do
 	if ! cmp -s "$bdir/$p" "$B/$p"; then
 		cp "$bdir/$p" "$B/$p.tmp" && mv "$B/$p.tmp" "$B/$p"
 	fi
 done
-echo "built $B/ffmpeg and $B/ffprobe (FFmpeg $(cat "$src/RELEASE" 2>/dev/null), $profile profile)"
+echo "built $(for p in $programs; do printf '%s ' "$B/$p"; done)(FFmpeg $(cat "$src/RELEASE" 2>/dev/null), $profile profile)"

@@ -9,12 +9,13 @@
 #
 #   tools/leak-check.sh            (make leakcheck)
 #
-# Needs `make ffmpeg` (its FFmpeg build dir gives the configure line),
+# Needs `make ffmpeg` (the patched FFmpeg tree),
 # build/libnst-san.a (make tests) and build/models/udnie.bin (make models).
 #
 # The FFmpeg is a second build of the same patched tree, in
-# build/ffmpeg-build-<series>-asan/, configured with the plain build's
-# arguments plus --toolchain=gcc-asan, against build/pkgconfig-san/nst.pc
+# build/ffmpeg-build-<series>-asan/, configured with the minimal profile's
+# arguments (tools/build-ffmpeg.sh --print-args minimal) plus
+# --toolchain=gcc-asan, against build/pkgconfig-san/nst.pc
 # (libnst-san.a, the UBSan runtime, lavapipe kept loaded); it becomes
 # build/ffmpeg-asan. As in build-ffmpeg.sh, configure runs again only when
 # its line changes, and make rebuilds only what changed. The filter's
@@ -41,7 +42,6 @@ conf() { sed -n "s/^$1 *:= *//p" $B/config.mk; }
 src=$(conf FFMPEG_SRC)
 series=$(conf FFMPEG_SERIES)
 [ -n "$src" ] && [ -n "$series" ] || die "$B/config.mk is incomplete: re-run ./configure"
-plain=$B/ffmpeg-build-$series
 bdir=$B/ffmpeg-build-$series-asan
 model=$B/models/udnie.bin
 clip=$S/media/clips/vtest.avi
@@ -71,12 +71,11 @@ for f in /usr/lib/*/libvulkan_lvp.so; do
 	[ -f "$f" ] && { lvp=$f; break; }
 done
 keep=${lvp:+ -Wl,--no-as-needed $lvp -Wl,--as-needed}
-grep -q '^Libs: -L${libdir} -lnst$' $B/pkgconfig/nst.pc ||
-	die "$B/pkgconfig/nst.pc: no 'Libs: -L\${libdir} -lnst' line to replace"
+grep -q '^Libs: -L${libdir} -lnst ' $B/pkgconfig/nst.pc ||
+	die "$B/pkgconfig/nst.pc: no 'Libs: -L\${libdir} -lnst ...' line to replace"
 mkdir -p $B/pkgconfig-san
 sed -e 's|^Description: .*|& (ASan+UBSan, tools/leak-check.sh)|' \
-    -e 's|^Libs: .*|Libs: -L${libdir} -l:libnst-san.a|' \
-    -e "s|^Libs.private: .*|& -fsanitize=address,undefined$keep|" \
+    -e "s|^Libs: -L\${libdir} -lnst \(.*\)|Libs: -L\${libdir} -l:libnst-san.a \\1 -fsanitize=address,undefined$keep|" \
     $B/pkgconfig/nst.pc >$B/pkgconfig-san/nst.pc.tmp
 if cmp -s $B/pkgconfig-san/nst.pc.tmp $B/pkgconfig-san/nst.pc; then
 	rm -f $B/pkgconfig-san/nst.pc.tmp
@@ -85,25 +84,22 @@ else
 fi
 export PKG_CONFIG_PATH="$top/$B/pkgconfig-san${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
-# ---- configure: the plain build's line, plus ASan ----------------------------
-# build-ffmpeg.sh keeps that line in $plain/.nst-configure, one argument a
-# line: the configure script, the arguments (each "--..."), then what
-# pkg-config said about libnst.
-[ -f "$plain/.nst-configure" ] || die "$plain is not configured: run make ffmpeg first"
-[ "$(sed -n 1p "$plain/.nst-configure")" = "$src/configure" ] ||
-	die "$plain was configured from another tree than $src: run make ffmpeg first"
+# ---- configure: the minimal profile's line, plus ASan -------------------------
+# build-ffmpeg.sh says what the line is, one argument a line: a run needs
+# little of FFmpeg (AVI, MS-MPEG4, scale, null), and the full profile's
+# build would take three times as long under ASan.
 set --
 nl='
 '
 IFS_=$IFS IFS=$nl
 set -f # pcm_* is FFmpeg's pattern, not the shell's
-for a in $(sed -n '2,$p' "$plain/.nst-configure" | grep '^--'); do
+for a in $(tools/build-ffmpeg.sh --print-args minimal); do
 	set -- "$@" "$a"
 done
 set +f
 IFS=$IFS_
-[ $# -gt 0 ] || die "no configure arguments in $plain/.nst-configure"
-# gcc-asan: -fsanitize=address in CFLAGS and LDFLAGS (--cc, from the plain
+[ $# -gt 0 ] || die "tools/build-ffmpeg.sh --print-args minimal printed nothing"
+# gcc-asan: -fsanitize=address in CFLAGS and LDFLAGS (--cc, from the
 # line, still names the compiler). configure adds -fomit-frame-pointer after
 # any --extra-cflags, so -fno-omit-frame-pointer (whole stacks for the fast
 # unwinder) comes through ECFLAGS, which FFmpeg's make appends last.
